@@ -1,0 +1,1 @@
+"""Subcommands of the ``visionkit`` CLI, one module per area, imported lazily."""
