@@ -93,13 +93,20 @@ def _check_size(shape: tuple[int, ...], source: str, max_pixels: int) -> None:
         )
 
 
+def _require_pixels(array: np.ndarray, source: str) -> np.ndarray:
+    """tifffile returns an empty array for some broken files instead of raising."""
+    if array.ndim < 2 or array.size == 0:
+        raise ValueError(f"{source} holds no pixel data")
+    return array
+
+
 def _read_raw(path: Path) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix in {".tif", ".tiff"}:
         import tifffile
 
         try:
-            return np.asarray(tifffile.imread(path))
+            return _require_pixels(np.asarray(tifffile.imread(path)), str(path))
         except Exception as exc:
             raise ImageReadError(
                 f"{path}: not a readable TIFF ({exc}); re-export it or check the transfer"
@@ -176,7 +183,7 @@ def decode_image(
         import tifffile
 
         try:
-            raw = np.asarray(tifffile.imread(io.BytesIO(data)))
+            raw = _require_pixels(np.asarray(tifffile.imread(io.BytesIO(data))), source)
         except Exception as exc:
             raise ImageReadError(f"{source}: not a readable TIFF ({exc})") from exc
     else:

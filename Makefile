@@ -1,0 +1,46 @@
+# The README's commands. Every target that needs the environment builds it first,
+# so `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast test-slow lint typecheck docs docs-serve clean
+
+$(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e ".[dev]" -e plugins/visionkit-ot2
+	touch $(STAMP)
+
+## setup: create .venv with visionkit, its extras and the OT-2 plugin
+setup: $(STAMP)
+
+## demo: the main job end to end: synthetic Hades plates, validated, versioned
+demo: setup
+	$(BIN)/visionkit synth --out demo/plates --n 2 --seed 1
+	$(BIN)/visionkit data manifest demo/plates
+	$(BIN)/visionkit plugins
+
+## test: lint, type-check, and the default test suite with coverage
+test: setup lint typecheck
+	$(BIN)/python -m pytest -m "not slow and not gpu" --cov=visionkit --cov-report=term --cov-fail-under=95
+
+## test-slow: the tests marked slow (minutes)
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+## docs: build the documentation site into site/
+docs: setup
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) site .coverage .pytest_cache .mypy_cache .ruff_cache demo
