@@ -99,7 +99,9 @@ def test_plugin_that_raises_is_named_in_the_error() -> None:
         plugins.source_specs(pm)
 
 
-def test_plugin_file_and_env_variable_are_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugin_file_and_env_variable_are_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plugin_file = tmp_path / "my_arch.py"
     plugin_file.write_text(
         "from visionkit import hookimpl\n"

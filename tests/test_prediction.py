@@ -38,7 +38,15 @@ def _prediction() -> Prediction:
 def test_to_dict_matches_the_design_contract() -> None:
     data = _prediction().to_dict()
     assert list(data) == [
-        "image", "width", "height", "model", "dish", "masks", "confidence", "plants", "timing_ms",
+        "image",
+        "width",
+        "height",
+        "model",
+        "dish",
+        "masks",
+        "confidence",
+        "plants",
+        "timing_ms",
     ]
     assert data["dish"] == {"bbox": [700, 150, 3500, 2950], "mm_per_px": 0.0496}
     first, second = data["plants"]

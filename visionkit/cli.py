@@ -21,8 +21,14 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sources": ("visionkit.commands.info:sources", "List camera sources."),
     "adapters": ("visionkit.commands.info:adapters", "List output adapters."),
     "architectures": ("visionkit.commands.info:architectures", "List model architectures."),
-    "calibration": ("visionkit.commands.calibration:calibration", "Fit, show and apply robot calibrations."),
-    "synth": ("visionkit.commands.synth:synth", "Generate synthetic Hades plates with ground truth."),
+    "calibration": (
+        "visionkit.commands.calibration:calibration",
+        "Fit, show and apply robot calibrations.",
+    ),
+    "synth": (
+        "visionkit.commands.synth:synth",
+        "Generate synthetic Hades plates with ground truth.",
+    ),
     "data": ("visionkit.commands.data:data", "Validate data folders and write manifests."),
     "realism": ("visionkit.commands.realism:realism", "Compare a synthetic plate with a real one."),
 }

@@ -36,7 +36,9 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
 MAX_PIXELS = int(os.environ.get("VISIONKIT_MAX_PIXELS", 100_000_000))
 
 
-def normalise_to_uint8(array: np.ndarray, *, source: str = "image") -> tuple[np.ndarray, dict[str, Any]]:
+def normalise_to_uint8(
+    array: np.ndarray, *, source: str = "image"
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Bring any supported pixel layout to ``uint8`` grayscale or RGB.
 
     - 16-bit data whose maximum fits 12 bits (the Hades raw TIFF) is scaled by
@@ -100,7 +102,7 @@ def _require_pixels(array: np.ndarray, source: str) -> np.ndarray:
     return array
 
 
-def _read_raw(path: Path) -> np.ndarray:
+def _read_raw(path: Path, max_pixels: int) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix in {".tif", ".tiff"}:
         import tifffile
@@ -115,18 +117,24 @@ def _read_raw(path: Path) -> np.ndarray:
 
     try:
         with Image.open(path) as img:
-            img.load()
-            if img.mode == "I;16" or img.mode.startswith("I;16"):
-                return np.asarray(img, dtype=np.uint16)
-            if img.mode == "P":
-                img = img.convert("RGBA")
-            elif img.mode in {"CMYK", "YCbCr", "LAB", "HSV"}:
-                img = img.convert("RGB")
-            return np.asarray(img)
+            return _pil_pixels(img, str(path), max_pixels)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(
             f"{path}: not a readable image ({exc}); the file may be truncated or corrupt"
         ) from exc
+
+
+def _pil_pixels(img: Any, source: str, max_pixels: int) -> np.ndarray:
+    """Decode an opened PIL image, checking its header size before decoding."""
+    _check_size((img.height, img.width), source, max_pixels)
+    img.load()
+    if img.mode.startswith("I;16"):
+        return np.asarray(img, dtype=np.uint16)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    elif img.mode in {"CMYK", "YCbCr", "LAB", "HSV"}:
+        img = img.convert("RGB")
+    return np.asarray(img)
 
 
 def read_image(
@@ -160,7 +168,7 @@ def read_image(
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = None  # our own limit below gives a clearer message
-    raw = _read_raw(file)
+    raw = _read_raw(file, limit)
     _check_size(raw.shape, str(file), limit)
     return normalise_to_uint8(raw, source=str(file))
 
@@ -189,12 +197,7 @@ def decode_image(
     else:
         try:
             with Image.open(io.BytesIO(data)) as img:
-                # Check the header's size before decoding a possible bomb.
-                _check_size((img.height, img.width), source, limit)
-                img.load()
-                if img.mode == "P":
-                    img = img.convert("RGBA")
-                raw = np.asarray(img)
+                raw = _pil_pixels(img, source, limit)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise ImageReadError(
                 f"{source}: not a readable image ({exc}); expected PNG, JPEG, TIFF or BMP"
@@ -212,7 +215,7 @@ def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
     file = Path(path)
     if not file.is_file():
         raise ImageReadError(f"{file}: no such mask file")
-    raw = _read_raw(file)
+    raw = _read_raw(file, MAX_PIXELS)
     if raw.ndim == 3:
         raw = raw[:, :, 0]
     values = np.unique(raw)

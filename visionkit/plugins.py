@@ -163,7 +163,7 @@ def _plugin_label(pm: pluggy.PluginManager, plugin: object) -> str:
     return name
 
 
-def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str) -> dict[str, tuple[SpecT, str]]:
+def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str) -> dict[str, tuple[Any, str]]:
     """Call one register hook per plugin, so each name can be traced to its plugin."""
     found: dict[str, tuple[Any, str]] = {}
     caller = getattr(pm.hook, hook_name)
@@ -202,8 +202,7 @@ def architecture_specs(pm: pluggy.PluginManager | None = None) -> dict[str, Arch
     """Every registered model architecture, by name."""
     pm = pm or get_plugin_manager()
     return {
-        k: v[0]
-        for k, v in _collect(pm, "visionkit_register_architectures", "architecture").items()
+        k: v[0] for k, v in _collect(pm, "visionkit_register_architectures", "architecture").items()
     }
 
 
@@ -229,9 +228,7 @@ def get_architecture_spec(name: str, pm: pluggy.PluginManager | None = None) -> 
     return _lookup("architecture", name, architecture_specs(pm))
 
 
-def create_adapter(
-    name: str, pm: pluggy.PluginManager | None = None, **options: Any
-) -> Adapter:
+def create_adapter(name: str, pm: pluggy.PluginManager | None = None, **options: Any) -> Adapter:
     """Create the adapter registered as ``name`` with ``options``."""
     return get_adapter_spec(name, pm).create(**options)
 
@@ -262,7 +259,7 @@ def open_source(
             f"no source can open {uri!r}: give an existing image file, folder or glob, "
             f"a camera index, a video file or an http(s) URL (sources: {names})"
         )
-    return opened  # type: ignore[no-any-return]
+    return opened
 
 
 def list_plugins(pm: pluggy.PluginManager | None = None) -> list[dict[str, Any]]:

@@ -62,7 +62,12 @@ class RobotPoint:
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's ``robot`` object."""
-        return {"frame": self.frame, "x": round(self.x, 6), "y": round(self.y, 6), "z": round(self.z, 6)}
+        return {
+            "frame": self.frame,
+            "x": round(self.x, 6),
+            "y": round(self.y, 6),
+            "z": round(self.z, 6),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RobotPoint | None:

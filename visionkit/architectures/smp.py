@@ -20,7 +20,7 @@ __all__ = ["SMALL_DECODER_CHANNELS", "visionkit_register_architectures"]
 #: fast enough for full plates on two CPU cores.
 SMALL_DECODER_CHANNELS = (64, 32, 16, 16, 8)
 
-_SMP_CLASSES = {
+_SMP_CLASSES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "unet": ("Unet", "U-Net (smp)", {"encoder_name": "resnet34"}),
     "unetplusplus": ("UnetPlusPlus", "U-Net++ (smp)", {"encoder_name": "resnet34"}),
     "fpn": ("FPN", "Feature Pyramid Network (smp)", {"encoder_name": "resnet34"}),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -41,14 +43,17 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 def _print_specs(ctx: click.Context, kind: str, as_json: bool) -> None:
     from visionkit import plugins as registry
 
-    table = {
+    getters: dict[str, Callable[[Any], dict[str, Any]]] = {
         "sources": registry.source_specs,
         "adapters": registry.adapter_specs,
         "architectures": registry.architecture_specs,
-    }[kind](plugin_manager(ctx))
+    }
+    table = getters[kind](plugin_manager(ctx))
     if as_json:
         click.echo(
-            json.dumps({n: {"description": s.description} for n, s in sorted(table.items())}, indent=2)
+            json.dumps(
+                {n: {"description": s.description} for n, s in sorted(table.items())}, indent=2
+            )
         )
         return
     width = max((len(n) for n in table), default=0)

@@ -1,0 +1,241 @@
+"""A saved model is a folder: safetensors weights, a config that rebuilds it, a card.
+
+::
+
+    my-model/
+      model.safetensors   the weights (tensors only: nothing is ever unpickled)
+      config.json         architecture, its parameters, classes, input scale...
+      MODEL_CARD.md       what it was trained on, how, and how well it did
+
+:func:`load_model` rebuilds the network from ``config.json`` through the
+architecture hook and loads the weights, checking that every tensor is there
+and has the right shape. torch is imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionkit.exceptions import ModelError, UnknownNameError
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_CLASSES",
+    "MODEL_CARD_FILE",
+    "WEIGHTS_FILE",
+    "ModelConfig",
+    "SavedModel",
+    "build_model",
+    "file_sha256",
+    "load_model",
+    "save_model",
+]
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+MODEL_CARD_FILE = "MODEL_CARD.md"
+FORMAT_VERSION = 1
+
+#: Output channels in order; channel 0 is always background.
+DEFAULT_CLASSES: tuple[str, ...] = ("background", "root", "shoot", "seed", "occluded_root")
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model and feed it the right input.
+
+    Attributes:
+        architecture: a registered architecture name (``visionkit architectures``).
+        params: keyword parameters for the architecture's build (encoder...).
+        classes: output class names; index 0 is background.
+        in_channels: input channels (1 for grayscale plates).
+        scale: working scale relative to a ~20 px/mm Hades frame (0.5 = half).
+        patch_size: training patch size in working-scale pixels.
+        normalize: ``(mean, std)`` applied to pixel values scaled to [0, 1].
+        temperature: logit temperature from calibration (1.0 = none).
+        name: registry name, e.g. ``"root-unet"``.
+        version: registry version.
+        extra: anything else worth keeping (data version, metrics).
+    """
+
+    architecture: str
+    params: dict[str, Any] = field(default_factory=dict)
+    classes: tuple[str, ...] = DEFAULT_CLASSES
+    in_channels: int = 1
+    scale: float = 0.5
+    patch_size: int = 256
+    normalize: tuple[float, float] = (0.5, 0.25)
+    temperature: float = 1.0
+    name: str = "visionkit-model"
+    version: str = "0"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with the folder format version."""
+        data = asdict(self)
+        data["classes"] = list(self.classes)
+        data["normalize"] = list(self.normalize)
+        data["format_version"] = FORMAT_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> ModelConfig:
+        """Read a config dict; unknown keys and a missing architecture are errors."""
+        data = dict(data)
+        data.pop("format_version", None)
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ModelError(f"{source}: unknown keys {unknown}; valid keys are {sorted(known)}")
+        if "architecture" not in data:
+            raise ModelError(f"{source}: missing 'architecture'")
+        if "classes" in data:
+            data["classes"] = tuple(data["classes"])
+        if "normalize" in data:
+            data["normalize"] = tuple(data["normalize"])
+        return cls(**data)
+
+
+@dataclass
+class SavedModel:
+    """A model loaded from a folder: the network, its config and its identity."""
+
+    module: Any
+    config: ModelConfig
+    path: Path
+    sha256: str
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Output class names, background first."""
+        return self.config.classes
+
+
+def file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_model(config: ModelConfig, pm: Any = None) -> Any:
+    """Build an untrained network for ``config`` through the architecture hook.
+
+    Raises:
+        ModelError: the architecture or encoder is unknown (lists valid names).
+    """
+    from visionkit.plugins import get_architecture_spec
+
+    try:
+        spec = get_architecture_spec(config.architecture, pm)
+        return spec.build(
+            in_channels=config.in_channels, classes=len(config.classes), **config.params
+        )
+    except UnknownNameError as exc:
+        raise ModelError(str(exc)) from exc
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def save_model(
+    module: Any,
+    folder: str | os.PathLike[str],
+    config: ModelConfig,
+    *,
+    card: str | None = None,
+) -> Path:
+    """Write ``module``'s weights, ``config.json`` and a model card to ``folder``.
+
+    Files are written under temporary names and renamed, so an interrupted
+    save never leaves weights that do not match their config.
+    """
+    from safetensors.torch import save_file
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
+    tmp = out / f".{WEIGHTS_FILE}.part"
+    save_file(state, str(tmp), metadata={"architecture": config.architecture})
+    os.replace(tmp, out / WEIGHTS_FILE)
+    _atomic_write_text(out / CONFIG_FILE, json.dumps(config.to_dict(), indent=2) + "\n")
+    _atomic_write_text(out / MODEL_CARD_FILE, card or _default_card(config))
+    logger.info("saved model %s to %s", config.name, out)
+    return out
+
+
+def _default_card(config: ModelConfig) -> str:
+    return (
+        f"# {config.name} (version {config.version})\n\n"
+        f"Architecture `{config.architecture}` with {json.dumps(config.params)}; "
+        f"classes {', '.join(config.classes)}; working scale {config.scale}.\n"
+    )
+
+
+def load_model(path: str | os.PathLike[str], *, device: str = "cpu", pm: Any = None) -> SavedModel:
+    """Rebuild a model from its folder, in eval mode.
+
+    Raises:
+        ModelError: the folder, config or weights are missing or malformed, or
+            the weights do not fit the architecture (names the tensors).
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such model folder; give a folder holding {CONFIG_FILE}")
+    config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
+    for required in (config_path, weights_path):
+        if not required.is_file():
+            raise ModelError(
+                f"{folder}: missing {required.name}; is this a visionkit model folder?"
+            )
+    try:
+        raw = json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{config_path}: not valid JSON ({exc})") from exc
+    config = ModelConfig.from_dict(raw, source=str(config_path))
+    module = build_model(config, pm)
+
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(weights_path), device=device)
+    except (SafetensorError, OSError) as exc:
+        raise ModelError(f"{weights_path}: unreadable weights ({exc})") from exc
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        details = []
+        if missing:
+            details.append(f"missing {len(missing)} tensors (e.g. {missing[0]})")
+        if unexpected:
+            details.append(f"{len(unexpected)} unexpected tensors (e.g. {unexpected[0]})")
+        if wrong:
+            k = wrong[0]
+            details.append(
+                f"{len(wrong)} tensors of the wrong shape (e.g. {k}: "
+                f"{tuple(state[k].shape)} in the file, {tuple(expected[k].shape)} expected)"
+            )
+        raise ModelError(
+            f"{weights_path}: weights do not match {config.architecture} in {CONFIG_FILE}: "
+            + "; ".join(details)
+        )
+    module.load_state_dict(state)
+    module.to(device)
+    module.eval()
+    return SavedModel(module=module, config=config, path=folder, sha256=file_sha256(weights_path))
