@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -25,7 +26,7 @@ def test_help_lists_every_command() -> None:
         assert name in result.output
 
 
-def test_help_imports_neither_torch_nor_the_plugins() -> None:
+def test_help_imports_no_heavy_library() -> None:
     code = (
         "import sys\n"
         "from visionkit.cli import main\n"
@@ -33,7 +34,7 @@ def test_help_imports_neither_torch_nor_the_plugins() -> None:
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = [m for m in ('torch', 'cv2', 'mlflow', 'django', 'visionkit.plugins') "
+        "heavy = [m for m in ('torch', 'cv2', 'mlflow', 'django', 'requests', 'scipy') "
         "if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
@@ -73,7 +74,7 @@ def test_plugin_option_adds_an_adapter_to_the_listing(tmp_path) -> None:  # type
     )
     result = CliRunner().invoke(main, ["--plugin", str(plugin), "adapters"])
     assert result.exit_code == 0, result.output
-    assert "shout  prints loudly" in result.output
+    assert re.search(r"^shout +prints loudly$", result.output, re.MULTILINE)
 
 
 def test_visionkit_errors_become_one_line_and_exit_code_one(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,91 @@
+"""Built-in output adapters, and the small helpers they share.
+
+Each adapter is a plugin module registered through
+``visionkit_register_adapters``, exactly as a third party's would be:
+
+``json``
+    one contract JSON per image, plus mask PNGs (:mod:`.json_adapter`);
+``csv``
+    one row per plant, appended across images (:mod:`.csv_adapter`);
+``coco``
+    a COCO keypoints file of every image, written on close (:mod:`.coco`);
+``webhook``
+    POSTs each prediction's JSON to a URL with retries (:mod:`.webhook`).
+
+Create one by name with :func:`visionkit.plugins.create_adapter`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from visionkit.exceptions import AdapterError
+
+__all__ = ["check_options", "output_dir", "write_text_atomic"]
+
+
+def check_options(adapter: str, options: Mapping[str, Any], valid: Iterable[str]) -> None:
+    """Refuse options an adapter does not know, listing the ones it does.
+
+    Raises:
+        AdapterError: ``options`` holds a key outside ``valid`` (a typo, most
+            likely).
+    """
+    known = sorted(valid)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise AdapterError(
+            f"unknown option {unknown[0]!r} for adapter {adapter!r}; "
+            f"valid options are: {', '.join(known) or '(none)'}"
+        )
+
+
+def output_dir(adapter: str, out_dir: str | os.PathLike[str] | None) -> Path:
+    """The folder an adapter writes to, created if needed (default: the current folder).
+
+    Raises:
+        AdapterError: the path exists but is not a folder, or cannot be created.
+    """
+    folder = Path.cwd() if out_dir is None else Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise AdapterError(
+            f"adapter {adapter!r}: output path {folder} is a file, not a folder; "
+            f"give a folder with --out"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AdapterError(
+            f"adapter {adapter!r}: cannot create output folder {folder}: {exc}"
+        ) from exc
+    return folder
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` so readers see the old file or the whole new one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk,
+    then renamed over ``path``; a full disk, an encoding error or a crash
+    leaves any earlier file untouched and no half-written one behind.
+
+    Raises:
+        AdapterError: the file cannot be written; names the file.
+    """
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except (OSError, UnicodeError) as exc:
+        raise AdapterError(f"cannot write {path}: {exc}") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
