@@ -14,8 +14,16 @@ $(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml
 	$(PIP) install --quiet -c constraints.txt -e ".[dev]" -e plugins/visionkit-ot2
 	touch $(STAMP)
 
-## setup: create .venv with visionkit, its extras and the OT-2 plugin
-setup: $(STAMP)
+# Opentrons' own simulator lives in a venv of its own: opentrons 8.8 pins numpy<2.
+OT2_VENV := plugins/visionkit-ot2/.venv
+OT2_STAMP := $(OT2_VENV)/.installed
+$(OT2_STAMP):
+	test -x $(OT2_VENV)/bin/python || $(PYTHON) -m venv $(OT2_VENV)
+	$(OT2_VENV)/bin/python -m pip install --quiet "opentrons==8.8.2"
+	touch $(OT2_STAMP)
+
+## setup: create .venv with visionkit, its extras and the OT-2 plugin (+ the OT-2 simulator)
+setup: $(STAMP) $(OT2_STAMP)
 
 ## demo: the main job end to end: synthetic Hades plates, validated, versioned
 demo: setup
@@ -43,4 +51,4 @@ docs: setup
 	$(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) site .coverage .pytest_cache .mypy_cache .ruff_cache demo
+	rm -rf $(VENV) $(OT2_VENV) site .coverage .pytest_cache .mypy_cache .ruff_cache demo

@@ -1,0 +1,204 @@
+"""Settings of the visionkit portal, every one read from the environment through ``portal.env``.
+
+The defaults need nothing installed beyond ``pip``: SQLite beside the code,
+django-q2's ORM broker in the same database. The same code runs scaled out by
+setting ``DATABASE_URL`` (PostgreSQL) and ``VISIONKIT_REDIS_URL`` (Redis for
+the job queue).
+
+Production is the default: ``VISIONKIT_DEBUG`` is off, so
+``VISIONKIT_SECRET_KEY`` is required, cookies are secure, HTTP is redirected
+to HTTPS and HSTS is on. Development sets ``VISIONKIT_DEBUG=1`` and gets a
+clearly marked, insecure key when it sets none. See ``docs/architecture.md``
+for the full list of variables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_database_url, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# -- core -----------------------------------------------------------------
+
+DEBUG = env_bool("VISIONKIT_DEBUG", False)
+
+#: Used only with VISIONKIT_DEBUG=1 and no key set; refused otherwise.
+DEV_SECRET_KEY = "django-insecure-visionkit-development-only-never-use-in-production"
+
+if DEBUG:
+    SECRET_KEY = env_str("VISIONKIT_SECRET_KEY", DEV_SECRET_KEY)
+else:
+    SECRET_KEY = env_str("VISIONKIT_SECRET_KEY")
+    if SECRET_KEY == DEV_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "VISIONKIT_SECRET_KEY is the development key while VISIONKIT_DEBUG is off: "
+            "set a long random key (python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
+
+ALLOWED_HOSTS = env_list(
+    "VISIONKIT_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("VISIONKIT_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_q",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+ASGI_APPLICATION = "portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "portal" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# -- database and job queue ----------------------------------------------
+
+DATABASES = {
+    "default": env_database_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("VISIONKIT_REDIS_URL", "")
+_Q_TIMEOUT = env_int("VISIONKIT_Q_TIMEOUT", 3600, minimum=1)
+
+Q_CLUSTER: dict[str, Any] = {
+    "name": "visionkit",
+    "workers": env_int("VISIONKIT_Q_WORKERS", 2, minimum=1),
+    "timeout": _Q_TIMEOUT,
+    "retry": _Q_TIMEOUT + 60,  # must exceed timeout, or a long job runs twice
+    "max_attempts": 1,
+    "queue_limit": 50,
+    "save_limit": 250,
+    "catch_up": False,
+    "sync": env_bool("VISIONKIT_Q_SYNC", False),  # run tasks inline (tests)
+    "orm": "default",
+}
+if REDIS_URL:
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
+
+# -- API --------------------------------------------------------------------
+
+REST_FRAMEWORK: dict[str, Any] = {
+    # Token first: an anonymous API call gets 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+
+# -- uploads ------------------------------------------------------------------
+
+#: Largest image a user may upload (bytes); apps that take images enforce it.
+VISIONKIT_MAX_UPLOAD_BYTES = env_int("VISIONKIT_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+#: Request bodies other than files (JSON, form fields).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+#: Uploads above this are streamed to a temporary file, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# -- auth ---------------------------------------------------------------------
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# -- security ---------------------------------------------------------------
+
+SESSION_COOKIE_SECURE = env_bool("VISIONKIT_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("VISIONKIT_SESSION_HOURS", 12, minimum=1) * 3600
+SECURE_SSL_REDIRECT = env_bool("VISIONKIT_SSL_REDIRECT", not DEBUG)
+#: Load balancers probe /healthz over plain HTTP: never redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("VISIONKIT_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+#: Preloading is hard to undo, so it is opt-in.
+SECURE_HSTS_PRELOAD = env_bool("VISIONKIT_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("VISIONKIT_BEHIND_PROXY", False):
+    # Only behind a proxy that sets this header itself; otherwise clients could forge it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# -- static files, media, i18n ------------------------------------------------
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
+STATIC_ROOT = Path(env_str("VISIONKIT_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("VISIONKIT_MEDIA_ROOT", str(BASE_DIR / "media")))
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# -- logging --------------------------------------------------------------------
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {
+        "handlers": ["console"],
+        "level": env_str(
+            "VISIONKIT_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+        ),
+    },
+}
