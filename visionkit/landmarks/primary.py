@@ -1,0 +1,239 @@
+"""Choose each plant's primary root: a path through the root graph from its start.
+
+The primary root is *not* the path to the farthest or lowest endpoint: a
+lateral can end lower than the primary tip. It is the path that best
+continues the main axis. Every path from the start to an endpoint is scored
+
+    score = sum(length_i * down_i) * prod(turn_j * width_j)
+
+* ``length_i`` is a branch's length and ``down_i = (1 + cos a) / 2`` where
+  ``a`` is its chord's angle from straight down: 1 going down, 0.5 going
+  sideways, 0 going up (roots grow down; a path climbing a neighbour's root
+  towards its shoot earns nothing).
+* At each junction ``j`` the path leaves by one of several branches.
+  ``turn_j = exp(-(t² - t_min²) / (2 sigma²))`` where ``t`` is the angle
+  between the way the path arrived and the way this branch leaves and
+  ``t_min`` the smallest such angle among the choices there: continuing
+  straight costs nothing, turning off by 45° more than the straightest
+  choice keeps a fifth of the score (``sigma`` = 25°). Because it is
+  relative, a primary that bends a little at every lateral is not penalised.
+* ``width_j = (w / w_max) ** 0.5`` compares the branch's width near the
+  junction with the widest choice there: laterals are thinner.
+
+Crossing roots: each plant's best path is found on its own; if two plants'
+paths share branches (other than the short stretch where two roots cross),
+the plant that entered the shared part more straightly
+(smaller turn there) keeps it and the other searches again without it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from visionkit.landmarks.graph import RootGraph
+
+__all__ = ["PathChoice", "candidate_paths", "choose_primaries", "path_pixels"]
+
+_DOWN = np.array([0.0, 1.0])
+
+# node, branch arrived by, heading, steps, turns, angles, visited nodes, reach, log of factors
+_State = tuple[
+    int,
+    int,
+    np.ndarray,
+    tuple[tuple[int, int], ...],
+    tuple[float, ...],
+    tuple[float, ...],
+    frozenset[int],
+    float,
+    float,
+]
+
+
+@dataclass(frozen=True)
+class PathChoice:
+    """A path from a plant's start node to an endpoint, with its score.
+
+    Attributes:
+        steps: ``(branch, from_node)`` pairs in walking order.
+        end: the node it ends at.
+        score: see the module docstring.
+        turns: the relative turn factor taken at each step (1 = the straightest choice).
+        angles: the absolute turn at each step, radians (0 = straight on).
+    """
+
+    steps: tuple[tuple[int, int], ...]
+    end: int
+    score: float
+    turns: tuple[float, ...]
+    angles: tuple[float, ...]
+
+    @property
+    def branches(self) -> set[int]:
+        """The branches it walks along."""
+        return {b for b, _ in self.steps}
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    if not a.any() or not b.any():
+        return math.pi / 2
+    return math.acos(max(-1.0, min(1.0, float(a @ b))))
+
+
+def _down(graph: RootGraph, b: int, node: int) -> float:
+    pts = graph.branch(b).from_node(node)
+    chord = pts[-1] - pts[0]
+    norm = float(np.hypot(chord[0], chord[1]))
+    if norm < 1e-9:
+        return 0.5
+    return 0.5 * (1.0 + float(chord[1]) / norm)
+
+
+def candidate_paths(
+    graph: RootGraph,
+    start: int,
+    *,
+    blocked_branches: frozenset[int] = frozenset(),
+    blocked_nodes: frozenset[int] = frozenset(),
+    turn_sigma_deg: float = 25.0,
+    width_power: float = 0.5,
+    short_px: float = 30.0,
+    max_paths: int = 4000,
+) -> list[PathChoice]:
+    """Every simple path from ``start`` to a dead end, scored (best first).
+
+    A path stops at an endpoint, or where every onward branch is blocked or
+    leads back to a node it already passed. ``blocked_nodes`` (other plants'
+    starts) may be reached but not passed. At most ``max_paths`` are
+    returned (the search stops there; real plants have far fewer).
+    """
+    two_sigma2 = 2.0 * math.radians(turn_sigma_deg) ** 2
+    found: list[PathChoice] = []
+    stack: list[_State] = [(start, -1, _DOWN, (), (), (), frozenset({start}), 0.0, 0.0)]
+    while stack and len(found) < max_paths:
+        node, arrived_by, heading, steps, turns, bends, visited, reach, log_factor = stack.pop()
+        options = []
+        if node == start or node not in blocked_nodes:
+            options = [
+                b
+                for b in graph.incident[node]
+                if b != arrived_by
+                and b not in blocked_branches
+                and graph.other(b, node) not in visited
+            ]
+        if not options:
+            if steps:
+                found.append(PathChoice(steps, node, reach * math.exp(log_factor), turns, bends))
+            continue
+        angles = [_angle(heading, graph.away(b, node)) for b in options]
+        widths = [graph.width_near(b, node) for b in options]
+        straightest = min(angles)
+        widest = max((w for w in widths if not math.isnan(w)), default=float("nan"))
+        for b, angle, width in zip(options, angles, widths, strict=True):
+            turn = math.exp(-(angle**2 - straightest**2) / two_sigma2)
+            thin = 1.0
+            if not math.isnan(width) and widest > 0:
+                thin = (width / widest) ** width_power
+            nxt = graph.other(b, node)
+            branch = graph.branch(b)
+            # Across a short branch (a crossing's shared stretch) keep the heading.
+            onward = heading if branch.length < short_px else -graph.away(b, nxt)
+            stack.append(
+                (
+                    nxt,
+                    b,
+                    onward,
+                    (*steps, (b, node)),
+                    (*turns, turn),
+                    (*bends, angle),
+                    visited | {nxt},
+                    reach + branch.length * _down(graph, b, node),
+                    log_factor + math.log(max(turn * thin, 1e-300)),
+                )
+            )
+    found.sort(key=lambda p: -p.score)
+    return found
+
+
+def path_pixels(graph: RootGraph, choice: PathChoice) -> np.ndarray:
+    """The ``(K, 2)`` pixel polyline ``(x, y)`` of a path, start to end."""
+    parts = [graph.branch(b).from_node(node) for b, node in choice.steps]
+    pixels = np.concatenate(parts) if parts else np.zeros((0, 2))
+    if len(pixels) > 1:
+        keep = np.ones(len(pixels), bool)
+        keep[1:] = np.any(np.diff(pixels, axis=0) != 0, axis=1)
+        pixels = pixels[keep]
+    return pixels
+
+
+def _entry_angle(choice: PathChoice, shared: set[int]) -> float:
+    for (b, _), angle in zip(choice.steps, choice.angles, strict=True):
+        if b in shared:
+            return angle
+    return math.pi  # pragma: no cover - only called when the paths share a branch
+
+
+def choose_primaries(
+    graph: RootGraph,
+    starts: Sequence[int | None],
+    *,
+    turn_sigma_deg: float = 25.0,
+    short_px: float = 30.0,
+) -> list[tuple[PathChoice | None, list[PathChoice]]]:
+    """Each plant's primary path and its remaining candidates (best first).
+
+    Args:
+        graph: the root graph of all plants.
+        starts: each plant's start node, ``None`` for a plant without root.
+        turn_sigma_deg: see the module docstring.
+        short_px: see :func:`candidate_paths` (about 3 mm).
+
+    Returns:
+        Per plant ``(best, candidates)``; ``best`` is ``None`` without a path.
+    """
+    others = frozenset(s for s in starts if s is not None)
+    blocked: list[set[int]] = [set() for _ in starts]
+
+    def search(i: int) -> list[PathChoice]:
+        start = starts[i]
+        if start is None:
+            return []
+        return candidate_paths(
+            graph,
+            start,
+            blocked_branches=frozenset(blocked[i]),
+            blocked_nodes=others - {start},
+            turn_sigma_deg=turn_sigma_deg,
+            short_px=short_px,
+        )
+
+    candidates = [search(i) for i in range(len(starts))]
+    for _ in range(2 * len(starts) + 1):
+        conflict = None
+        for i in range(len(starts)):
+            for j in range(i + 1, len(starts)):
+                if candidates[i] and candidates[j]:
+                    shared = {
+                        b
+                        for b in candidates[i][0].branches & candidates[j][0].branches
+                        if graph.branch(b).length >= short_px  # not just a crossing
+                    }
+                    if shared:
+                        conflict = (i, j, shared)
+                        break
+            if conflict:
+                break
+        if conflict is None:
+            break
+        i, j, shared = conflict
+        bi, bj = candidates[i][0], candidates[j][0]
+        key_i = (-_entry_angle(bi, shared), bi.score)
+        key_j = (-_entry_angle(bj, shared), bj.score)
+        loser = j if key_i >= key_j else i
+        blocked[loser] |= shared
+        candidates[loser] = search(loser)
+    return [(c[0] if c else None, c) for c in candidates]
