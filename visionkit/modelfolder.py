@@ -173,7 +173,7 @@ def save_model(
     os.replace(tmp, out / WEIGHTS_FILE)
     _atomic_write_text(out / CONFIG_FILE, json.dumps(config.to_dict(), indent=2) + "\n")
     _atomic_write_text(out / MODEL_CARD_FILE, card or _default_card(config))
-    logger.info("saved model %s to %s", config.name, out)
+    logger.debug("saved model %s to %s", config.name, out)
     return out
 
 
