@@ -1,0 +1,78 @@
+"""Write a synthetic plate to disk in the Hades convention.
+
+Beside ``<stem>.png`` go ``<stem>_root_mask.tif``, ``<stem>_shoot_mask.tif``,
+``<stem>_seed_mask.tif``, ``<stem>_occluded_root_mask.tif`` (``uint8`` 0/1,
+zlib TIFF) and ``<stem>.landmarks.json`` with the ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from visionkit.exceptions import ImageError
+from visionkit.imageio import write_image
+from visionkit.synth.naming import MASK_SUFFIX
+from visionkit.synth.plate import SynthPlate
+from visionkit.synth.render import MASK_NAMES
+
+__all__ = ["LANDMARKS_SUFFIX", "write_plate"]
+
+#: ``<stem><LANDMARKS_SUFFIX>`` holds a plate's ground truth.
+LANDMARKS_SUFFIX = ".landmarks.json"
+
+
+def _write_png_fast(path: Path, image: np.ndarray) -> Path:
+    """Write an 8-bit PNG at zlib level 1, atomically.
+
+    A noisy 12.6 Mpx frame takes about 0.6 s this way against about 3 s at
+    Pillow's default level, for files only ~10 % larger; the pixels are
+    identical (PNG is lossless).
+    """
+    import cv2
+
+    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:  # pragma: no cover - OpenCV refuses only unsupported arrays
+        raise ImageError(f"{path}: OpenCV could not encode a {image.dtype} {image.shape} PNG")
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        tmp.write_bytes(data.tobytes())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_plate(
+    plate: SynthPlate, out_dir: str | os.PathLike[str], *, crop: bool = False
+) -> list[Path]:
+    """Write the image, its four masks and its landmarks into ``out_dir``.
+
+    Args:
+        plate: a generated plate.
+        out_dir: the folder (created if missing).
+        crop: write only the dish's bounding box; every coordinate in the
+            landmarks is then relative to the crop.
+
+    Returns:
+        The written files, image first and landmarks last.
+    """
+    if crop:
+        plate = plate.cropped()
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [_write_png_fast(folder / plate.name, plate.image)]
+    for name in MASK_NAMES:
+        written.append(
+            write_image(folder / (plate.stem + MASK_SUFFIX.format(name)), plate.masks[name])
+        )
+    landmarks = folder / (plate.stem + LANDMARKS_SUFFIX)
+    tmp = landmarks.with_name(f".{landmarks.name}.part")
+    tmp.write_text(json.dumps(plate.landmarks, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, landmarks)
+    written.append(landmarks)
+    return written
