@@ -12,6 +12,8 @@ them, so ``import visionkit`` stays fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from visionkit.calibration import Calibration
 from visionkit.exceptions import VisionkitError
 from visionkit.frame import Frame
@@ -20,12 +22,17 @@ from visionkit.plugins import get_plugin_manager, open_source
 from visionkit.prediction import DishInfo, Keypoint, ModelInfo, Plant, Prediction, RobotPoint
 from visionkit.version import __version__
 
+if TYPE_CHECKING:
+    from visionkit.modelfolder import load_model
+    from visionkit.pipeline import Pipeline, predict
+
 __all__ = [
     "Calibration",
     "DishInfo",
     "Frame",
     "Keypoint",
     "ModelInfo",
+    "Pipeline",
     "Plant",
     "Prediction",
     "RobotPoint",
@@ -33,5 +40,24 @@ __all__ = [
     "__version__",
     "get_plugin_manager",
     "hookimpl",
+    "load_model",
     "open_source",
+    "predict",
 ]
+
+#: Public names served lazily, so ``import visionkit`` never imports torch.
+_LAZY = {
+    "predict": "visionkit.pipeline",
+    "Pipeline": "visionkit.pipeline",
+    "Predictor": "visionkit.pipeline",
+    "load_model": "visionkit.modelfolder",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the prediction and model-loading API on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'visionkit' has no attribute {name!r}")

@@ -31,6 +31,13 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "data": ("visionkit.commands.data:data", "Validate data folders and write manifests."),
     "realism": ("visionkit.commands.realism:realism", "Compare a synthetic plate with a real one."),
+    "train": (
+        "visionkit.commands.train:train",
+        "Train a segmentation model on Hades-convention data.",
+    ),
+    "predict": ("visionkit.commands.predict:predict", "Segment plates and find root tips."),
+    "evaluate": ("visionkit.commands.evaluate:evaluate", "Score a model on full labelled images."),
+    "tune": ("visionkit.commands.tune:tune", "Search hyperparameters with Optuna."),
 }
 
 

@@ -1,0 +1,91 @@
+"""``visionkit evaluate`` through click's test runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.evaluation.conftest import TINY_UNET, draw_plate, write_plate
+from visionkit.cli import main
+from visionkit.modelfolder import build_model, save_model
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A random tiny U-Net folder and two drawn labelled plates."""
+    import torch
+
+    root = tmp_path_factory.mktemp("eval-cli")
+    torch.manual_seed(0)
+    model = save_model(build_model(TINY_UNET), root / "model", TINY_UNET)
+    write_plate(root / "data", "plate_a", draw_plate())
+    write_plate(root / "data", "plate_b", draw_plate(plants=2))
+    return model, root / "data"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["evaluate", *args])
+    return result.exit_code, result.output
+
+
+def test_evaluate_prints_the_summary_and_writes_the_report(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model, data = setup
+    out = tmp_path / "out"
+    code, output = _run(
+        "--model", str(model), "--data", str(data), "--out", str(out),
+        "--backend", "torch", "--no-track", "--no-progress", "--fit-temperature",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "root F1" in output
+    assert ">= 0.9" in output
+    assert "FAIL" in output  # a random model misses every target it can be scored on
+    assert "fitted temperature" in output
+    assert f"report: {out / 'report.json'}" in output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["data"]["images"] == 2
+    assert (out / "calibrated_model" / "config.json").is_file()
+    for name in ("per_class.png", "reliability.png", "tip_errors.png", "summary.txt"):
+        assert (out / name).is_file()
+
+
+def test_json_output_and_limit(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    model, data = setup
+    code, output = _run(
+        "--model", str(model), "--data", str(data), "--out", str(tmp_path),
+        "--backend", "torch", "--no-track", "--json", "--limit", "1", "--scale", "1.0",
+    )  # fmt: skip
+    assert code == 0, output
+    report = json.loads(output)
+    assert [r["image"] for r in report["per_image"]] == ["plate_a.png"]
+    assert report["settings"]["scale"] == 1.0
+    assert {t["status"] for t in report["targets"]} <= {"PASS", "FAIL", "n/a"}
+
+
+def test_missing_model_and_bad_data_fail_with_a_message(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model, _ = setup
+    code, output = _run("--model", str(model), "--data", str(tmp_path / "none"), "--no-track")
+    assert code == 1
+    assert "Error:" in output
+    assert "none" in output
+    code, output = _run("--model", str(tmp_path / "nomodel"), "--data", str(tmp_path), "--no-track")
+    assert code == 1
+    assert "no such model folder" in output
+    from visionkit.pipeline import DEFAULT_MODEL_DIR
+
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        code, output = _run("--data", str(tmp_path), "--no-track")
+        assert code == 1
+        assert "no default model is installed" in output
+
+
+def test_data_is_required() -> None:
+    code, output = _run()
+    assert code == 2
+    assert "--data" in output

@@ -1,0 +1,80 @@
+"""The overlay shows masks, tips and starts where the prediction says they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.inference.conftest import band_model, draw_plate
+from visionkit.imageio import read_image
+from visionkit.overlay import MASK_COLOURS, render_overlay, write_overlay
+from visionkit.pipeline import predict
+from visionkit.prediction import Prediction
+
+
+@pytest.fixture(scope="module")
+def plate_and_prediction() -> tuple[np.ndarray, Prediction]:
+    plate = draw_plate()
+    return plate.image, predict(plate.image, band_model(), backend="torch", name="p.png")
+
+
+def _ring_pixels(overlay: np.ndarray, x: float, y: float, radius: int) -> np.ndarray:
+    yy, xx = np.mgrid[0 : overlay.shape[0], 0 : overlay.shape[1]]
+    near = np.hypot(xx - x, yy - y) <= radius
+    return overlay[near]
+
+
+def test_tips_are_ringed_in_yellow_and_roots_tinted(plate_and_prediction) -> None:  # type: ignore[no-untyped-def]
+    image, prediction = plate_and_prediction
+    overlay, scale = render_overlay(image, prediction)
+    assert scale == 1.0
+    assert overlay.shape == (*image.shape, 3)
+    assert overlay.dtype == np.uint8
+    for plant in prediction.plants:
+        around = _ring_pixels(overlay, plant.tip.x, plant.tip.y, 12)
+        yellow = (around[:, 0] > 200) & (around[:, 1] > 200) & (around[:, 2] < 80)
+        assert yellow.sum() > 10
+    root = prediction.mask_arrays["root"] > 0
+    tinted = overlay[root]
+    assert np.median(tinted[:, 0]) > np.median(tinted[:, 1]) + 40  # orange-red
+    shoot = prediction.mask_arrays["shoot"] > 0
+    assert np.median(overlay[shoot][:, 1]) > np.median(overlay[shoot][:, 0])  # green
+    away = overlay[400:440, 300:340]  # bare agar stays grey
+    assert np.abs(away[..., 0].astype(int) - away[..., 1]).max() < 5
+    assert set(MASK_COLOURS) == {"root", "shoot", "seed"}
+
+
+def test_large_frames_are_downscaled_and_marks_follow(plate_and_prediction) -> None:  # type: ignore[no-untyped-def]
+    image, prediction = plate_and_prediction
+    overlay, scale = render_overlay(image, prediction, max_side=320)
+    assert scale == pytest.approx(0.5)
+    assert overlay.shape == (240, 320, 3)
+    tip = prediction.plants[2].tip
+    around = _ring_pixels(overlay, tip.x * scale, tip.y * scale, 8)
+    assert ((around[:, 0] > 200) & (around[:, 2] < 80)).sum() > 5
+
+
+def test_missing_tips_are_not_drawn_and_the_caption_darkens_the_top() -> None:
+    image = np.full((300, 400), 200, np.uint8)
+    prediction = predict(image, band_model(), backend="torch")
+    overlay, _ = render_overlay(image, prediction)
+    body = overlay[80:]
+    yellow = (body[..., 0] > 200) & (body[..., 1] > 200) & (body[..., 2] < 80)
+    assert not yellow.any()
+    assert overlay[2:10].mean() < 120  # caption bar over the light image
+
+
+def test_write_overlay_writes_a_png(plate_and_prediction, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    image, prediction = plate_and_prediction
+    path = write_overlay(tmp_path / "out" / "p_overlay.png", image, prediction)
+    pixels, _ = read_image(path)
+    assert pixels.shape == (*image.shape, 3)
+
+
+def test_colour_input_is_drawn_on_directly(plate_and_prediction) -> None:  # type: ignore[no-untyped-def]
+    image, prediction = plate_and_prediction
+    rgba = np.dstack([image, image, image, np.full_like(image, 255)])
+    overlay, _ = render_overlay(rgba, prediction)
+    assert overlay.shape == (*image.shape, 3)

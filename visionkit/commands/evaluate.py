@@ -1,0 +1,119 @@
+"""``visionkit evaluate --model M --data DIR``: score a model on full labelled plates.
+
+Runs :func:`visionkit.evaluation.evaluate`, prints the summary table with
+PASS/FAIL against the targets (or the whole report as JSON with ``--json``)
+and leaves ``report.json``, ``summary.txt`` and the plots in ``--out``. The
+exit code is 0 whether or not the targets are met: an evaluation that ran is
+a success; read ``passed`` in the report to gate a release.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["evaluate"]
+
+_BACKENDS = ("onnx", "torch", "torchscript", "onnx-int8")
+_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model",
+    type=_DIR,
+    default=None,
+    help="Model folder (default: the installed default model).",
+)
+@click.option(
+    "--data",
+    "data",
+    type=_DIR,
+    required=True,
+    help="Labelled plates in the Hades mask convention (landmarks JSON optional).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=_DIR,
+    default=Path("evaluation"),
+    show_default=True,
+    help="Folder for report.json, summary.txt and the plots.",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True, max=4),
+    default=None,
+    help="Working scale (working px per input px) [default: the model's].",
+)
+@click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N plates."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(_BACKENDS),
+    default="onnx",
+    show_default=True,
+    help="Inference runtime.",
+)
+@click.option(
+    "--fit-temperature",
+    is_flag=True,
+    help="Fit temperature scaling; write a calibrated model copy to OUT/calibrated_model.",
+)
+@click.option("--no-track", is_flag=True, help="Do not log to MLflow.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def evaluate(
+    model: Path | None,
+    data: Path,
+    out_dir: Path,
+    scale: float | None,
+    tta: bool,
+    limit: int | None,
+    backend: str,
+    fit_temperature: bool,
+    no_track: bool,
+    as_json: bool,
+    no_progress: bool,
+) -> None:
+    """Score a model on the full labelled plates in --data.
+
+    Per-class IoU/F1/precision/recall over all pixels, root-tip and start
+    errors (px and mm), the share of tips within 1 mm, root-length sMAPE,
+    the root probabilities' calibration error, and PASS/FAIL against the
+    targets. Logged to MLflow (experiment "evaluation") unless --no-track.
+    """
+    from visionkit.evaluation import evaluate as run_evaluation
+    from visionkit.tracking import Tracker
+
+    report = run_evaluation(
+        model,
+        data,
+        out_dir=out_dir,
+        scale=scale,
+        tta=tta,
+        tracker=Tracker() if no_track else None,
+        limit=limit,
+        backend=backend,
+        fit_temperature=fit_temperature,
+        progress=not no_progress and not as_json,
+    )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    click.echo(report.summary_table())
+    if report.temperature is not None:
+        copy = report.temperature.get("model_copy")
+        where = f"; calibrated model: {copy}" if copy else ""
+        click.echo(
+            f"\nfitted temperature {report.temperature['fitted']:.4f} "
+            f"(model's {report.temperature['model']:.4g}){where}"
+        )
+    click.echo(f"\nreport: {out_dir / 'report.json'}")
+    if report.mlflow_run_id:
+        click.echo(f"MLflow run: {report.mlflow_run_id}")

@@ -1,0 +1,545 @@
+"""Score a model on full labelled plates: :func:`evaluate`.
+
+Each plate of a Hades-convention folder goes through the real inference,
+exactly as a robot would use it: dish detection and crop, tiled
+segmentation at the working scale (:func:`visionkit.inference.segment_image`),
+landmarks mapped back to the input image (:mod:`visionkit.pipeline`). Then
+
+segmentation
+    the predicted masks at the input image's size are compared with the
+    ground-truth masks pixel by pixel. Pixel counts are accumulated into one
+    :class:`~visionkit.training.metrics.ConfusionMatrix` over all plates (the
+    same scores training validates with), so per-class IoU, F1, precision
+    and recall weigh every pixel equally; per-plate scores are kept too.
+landmarks
+    where ``<stem>.landmarks.json`` exists, predicted plants are matched to
+    the true ones (:mod:`~visionkit.evaluation.matching`) and scored
+    (:mod:`~visionkit.evaluation.landmark_metrics`). Millimetres use the
+    ground truth's dish scale, else the detected dish's.
+calibration
+    the root probability of every working pixel inside the segmented region
+    is scored one-vs-rest against the share of root among the input pixels
+    it covers (exact when the working scale is 1). Nothing is sampled: the
+    reliability bins only keep sums (:mod:`~visionkit.evaluation.calibration_metrics`).
+temperature (``fit_temperature=True``)
+    logits are recovered from the stored probabilities as
+    ``T_model * log(p)`` (softmax is blind to the constant lost), a uniform
+    random sample of working pixels is kept per plate (up to
+    :data:`TEMPERATURE_PIXELS` in all; uniform, so the fit's likelihood is the
+    plates' own, not one tilted towards roots), and
+    :func:`visionkit.inference.temperature.fit_temperature` finds the
+    temperature. It is *written into a copy of the model*:
+    ``out_dir/calibrated_model/`` holds the same weights with ``temperature``
+    replaced in ``config.json``, ready for ``--model``; the original folder
+    is never touched. With TTA the blended probabilities are averaged over
+    flips, so the recovered logits are an approximation.
+
+``out_dir`` receives ``report.json``, ``summary.txt``, ``per_class.png``,
+``reliability.png`` and ``tip_errors.png``; the run is logged to MLflow in
+the experiment ``evaluation``, tagged with the model's sha256 and the data
+version of :func:`visionkit.data.build_manifest`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from visionkit.evaluation.calibration_metrics import DEFAULT_BINS, ReliabilityAccumulator
+from visionkit.evaluation.landmark_metrics import (
+    CONFIDENT_TIP,
+    TOLERANCE_MM,
+    PlantError,
+    plant_errors,
+    summarize_landmarks,
+)
+from visionkit.evaluation.matching import PlantPoints, match_plants
+from visionkit.evaluation.report import EvaluationReport
+from visionkit.exceptions import ModelError
+
+if TYPE_CHECKING:
+    from visionkit.data import HadesDataset, Manifest
+    from visionkit.data.dataset import Sample
+    from visionkit.inference.segment import SegmentationResult
+    from visionkit.modelfolder import SavedModel
+    from visionkit.pipeline import Predictor
+    from visionkit.prediction import Plant
+    from visionkit.tracking import Tracker
+
+__all__ = [
+    "CALIBRATED_MODEL_DIR",
+    "EXPERIMENT",
+    "PLOT_FILES",
+    "REPORT_FILE",
+    "SUMMARY_FILE",
+    "TEMPERATURE_PIXELS",
+    "evaluate",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The MLflow experiment evaluations are logged to.
+EXPERIMENT = "evaluation"
+REPORT_FILE = "report.json"
+SUMMARY_FILE = "summary.txt"
+#: Plot name -> file in ``out_dir``.
+PLOT_FILES = {
+    "per_class": "per_class.png",
+    "reliability": "reliability.png",
+    "tip_errors": "tip_errors.png",
+}
+#: Where ``fit_temperature=True`` writes the model copy with the fitted temperature.
+CALIBRATED_MODEL_DIR = "calibrated_model"
+#: Working pixels kept for fitting the temperature, over all plates.
+TEMPERATURE_PIXELS = 2_000_000
+
+_NOMINAL_PX_PER_MM = 20.0
+_MIN_PROBABILITY = 1e-7
+
+
+def _open_data(data_dir: Path, classes: tuple[str, ...]) -> tuple[HadesDataset, Manifest]:
+    """The labelled plates (checked once) and their data version."""
+    from visionkit.data import HadesDataset, build_manifest
+    from visionkit.data.convention import CLASSES
+    from visionkit.data.validate import validate_folder
+
+    data_classes = classes[1:]
+    unknown = [c for c in data_classes if c not in CLASSES]
+    if unknown:
+        raise ModelError(
+            f"the model's classes {list(classes)} include {unknown}, which have no masks in "
+            f"the Hades convention ({', '.join(CLASSES)}); evaluate a root/shoot/seed model"
+        )
+    report = validate_folder(data_dir, classes=data_classes, require_masks=True)
+    report.raise_for_problems()
+    manifest = build_manifest(data_dir, classes=data_classes, report=report)
+    dataset = HadesDataset(data_dir, classes=data_classes, require_masks=True, validate=False)
+    return dataset, manifest
+
+
+def _predicted_labels(seg: SegmentationResult, classes: tuple[str, ...]) -> np.ndarray:
+    """The arg-max label map at the input image's size (label = model class index)."""
+    width, height = seg.input_size
+    labels = np.zeros((height, width), dtype=np.uint8)
+    for name, mask in seg.masks_at_input_size(classes[1:]).items():
+        labels[mask > 0] = classes.index(name)
+    return labels
+
+
+def _coverage(truth: np.ndarray, seg: SegmentationResult, label: int) -> np.ndarray:
+    """Share of the input pixels under each working pixel that carry ``label``."""
+    import cv2
+
+    x0, y0, x1, y1 = seg.bbox
+    crop = (truth[y0:y1, x0:x1] == label).astype(np.float32)
+    size = seg.working_size
+    if (crop.shape[1], crop.shape[0]) == size:
+        return crop
+    return np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
+
+
+def _working_labels(truth: np.ndarray, seg: SegmentationResult, n_classes: int) -> np.ndarray:
+    """Hard labels at working resolution: the class covering most of each working pixel."""
+    shares = np.stack([_coverage(truth, seg, label) for label in range(n_classes)])
+    return np.argmax(shares, axis=0).astype(np.int64)
+
+
+@dataclass
+class _TemperatureSamples:
+    """A uniform random sample of working pixels: logits and hard labels."""
+
+    per_plate: int
+    seed: int = 0
+    logits: list[np.ndarray] = field(default_factory=list)
+    labels: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, seg: SegmentationResult, truth: np.ndarray, temperature: float) -> None:
+        n_classes = len(seg.classes)
+        labels = _working_labels(truth, seg, n_classes).ravel()
+        probs = np.asarray(seg.probabilities, dtype=np.float32).reshape(n_classes, -1)
+        rng = np.random.default_rng(self.seed + len(self.logits))
+        count = min(labels.size, self.per_plate)
+        keep = np.sort(rng.choice(labels.size, size=count, replace=False))
+        logits = temperature * np.log(np.maximum(probs[:, keep].T, _MIN_PROBABILITY))
+        self.logits.append(logits.astype(np.float32))
+        self.labels.append(labels[keep])
+
+    def fit(self, model_temperature: float, root: int) -> dict[str, Any]:
+        from visionkit.evaluation.calibration_metrics import expected_calibration_error
+        from visionkit.inference.temperature import fit_temperature, softmax
+
+        logits = np.concatenate(self.logits)
+        labels = np.concatenate(self.labels)
+        fitted = fit_temperature(logits, labels)
+        truth = (labels == root).astype(np.float64)
+        before = softmax(logits, axis=1, temperature=model_temperature)[:, root]
+        after = softmax(logits, axis=1, temperature=fitted)[:, root]
+        return {
+            "model": model_temperature,
+            "fitted": fitted,
+            "pixels": int(labels.size),
+            "root_ece_before": expected_calibration_error(before, truth),
+            "root_ece_after": expected_calibration_error(after, truth),
+        }
+
+
+def _write_calibrated_copy(model: SavedModel, temperature: float, out_dir: Path) -> Path | None:
+    """Copy the model folder with ``temperature`` in its config; ``None`` without a folder."""
+    import json
+    from dataclasses import replace
+
+    from visionkit.modelfolder import CONFIG_FILE, MODEL_CARD_FILE, WEIGHTS_FILE
+
+    source = Path(model.path)
+    if not (source / WEIGHTS_FILE).is_file():
+        logger.warning(
+            "the model has no folder to copy (%s); fitted temperature %.4f not written",
+            source,
+            temperature,
+        )
+        return None
+    target = out_dir / CALIBRATED_MODEL_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
+    if (source / MODEL_CARD_FILE).is_file():
+        card = (source / MODEL_CARD_FILE).read_text(encoding="utf-8")
+        card += (
+            f"\n\nTemperature set to {temperature:.4f} by `visionkit evaluate "
+            f"--fit-temperature` (was {model.config.temperature}).\n"
+        )
+        (target / MODEL_CARD_FILE).write_text(card, encoding="utf-8")
+    config = replace(model.config, temperature=float(temperature))
+    (target / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n", "utf-8")
+    return target
+
+
+def _segment_and_find(
+    predictor: Predictor, image: np.ndarray
+) -> tuple[SegmentationResult, list[Plant], list[str]]:
+    """Segment one plate and find its plants with the predictor's own pipeline."""
+    from visionkit.frame import Frame
+
+    prediction, seg = predictor.predict_with_segmentation(Frame(image, "plate.png"))
+    return seg, prediction.plants, prediction.warnings
+
+
+@dataclass
+class _Plate:
+    """What one plate contributed."""
+
+    record: dict[str, Any]
+    errors: list[PlantError]
+    spurious: list[float | None]
+    n_predicted: int
+
+
+def _score_landmarks(
+    sample: Sample,
+    plants: list[Plant],
+    seg: SegmentationResult,
+    *,
+    tolerance_mm: float,
+    match_distance_mm: float,
+) -> tuple[list[PlantError], list[float | None], int, float | None]:
+    landmarks = sample.landmarks or {}
+    mm_per_px = (landmarks.get("dish") or {}).get("mm_per_px") or seg.mm_per_px
+    mm_per_px = float(mm_per_px) if mm_per_px else None
+    truth = [p for p in (PlantPoints.from_truth(r) for r in landmarks.get("plants", [])) if p]
+    predicted = [p for p in (PlantPoints.from_plant(plant) for plant in plants) if p]
+    px_per_mm = 1.0 / mm_per_px if mm_per_px else _NOMINAL_PX_PER_MM
+    matching = match_plants(truth, predicted, max_distance_px=match_distance_mm * px_per_mm)
+    errors = plant_errors(
+        matching, image=sample.path.name, mm_per_px=mm_per_px, tolerance_mm=tolerance_mm
+    )
+    spurious = [p.tip_confidence for p in matching.spurious]
+    return errors, spurious, len(predicted), mm_per_px
+
+
+def _finite(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}
+
+
+def evaluate(
+    model_path: str | os.PathLike[str] | SavedModel | None,
+    data_dir: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str],
+    scale: float | None = None,
+    tta: bool | str = False,
+    tracker: Tracker | None = None,
+    limit: int | None = None,
+    backend: str | None = None,
+    fit_temperature: bool = False,
+    expected_plants: int = 5,
+    threshold: float = 0.5,
+    tolerance_mm: float = TOLERANCE_MM,
+    confident: float = CONFIDENT_TIP,
+    match_distance_mm: float = 5.0,
+    bins: int = DEFAULT_BINS,
+    plots: bool = True,
+    progress: bool = True,
+) -> EvaluationReport:
+    """Score a model on the full labelled plates of ``data_dir`` (see the module docstring).
+
+    Args:
+        model_path: a model folder, a loaded model, or ``None`` for the
+            default model (``visionkit/models/default``).
+        data_dir: a folder in the Hades mask convention (masks required;
+            ``<stem>.landmarks.json`` optional).
+        out_dir: where the report, summary and plots go (created).
+        scale: working scale (working pixels per input pixel); ``None`` uses the model's.
+        tta: test-time augmentation, as for :func:`visionkit.predict`.
+        tracker: where to log; ``None`` logs to MLflow (experiment
+            ``evaluation``); pass :class:`visionkit.tracking.Tracker()` to log nothing.
+        limit: evaluate only the first ``limit`` plates (sorted by name).
+        backend: inference runtime (``None``: the default, ONNX Runtime).
+        fit_temperature: fit temperature scaling and write a calibrated copy
+            of the model to ``out_dir/calibrated_model``.
+        expected_plants: seedlings per dish.
+        threshold: root probability that counts as root for landmarks.
+        tolerance_mm: the robot's tolerance (1 mm).
+        confident: tip confidence from which a tip counts as confident (0.8).
+        match_distance_mm: farthest a predicted plant's start may be from a
+            true one's to be taken for it.
+        bins: equal-width bins of the reliability diagram.
+        plots: write the PNG plots.
+        progress: show a progress bar over plates.
+
+    Returns:
+        The :class:`~visionkit.evaluation.report.EvaluationReport` (also in
+        ``out_dir/report.json``).
+
+    Raises:
+        ModelError: no default model, or a model that does not segment root,
+            shoot and seed.
+        DatasetError: the folder is missing, empty or breaks the convention.
+        ValueError: ``limit`` is below 1.
+    """
+    from visionkit.pipeline import Predictor
+    from visionkit.tracking import MlflowTracker
+
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be >= 1, got {limit}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    predictor = Predictor(
+        model_path,
+        tta=tta,
+        backend=backend,
+        scale=scale,
+        expected_plants=expected_plants,
+        threshold=threshold,
+        masks=False,
+    )
+    model = predictor.model
+    classes = tuple(model.config.classes)
+    dataset, manifest = _open_data(Path(data_dir), classes)
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    root = classes.index("root")
+
+    run = tracker if tracker is not None else MlflowTracker(EXPERIMENT)
+    run.start(
+        run_name=f"{model.config.name}-v{model.config.version}@{Path(data_dir).name}",
+        tags={
+            "model_sha256": model.sha256,
+            "model_name": model.config.name,
+            "model_version": str(model.config.version),
+            "data_version": manifest.version,
+            "data_dir": str(Path(data_dir).resolve()),
+        },
+    )
+    try:
+        report = _evaluate_plates(
+            predictor,
+            dataset,
+            count,
+            classes=classes,
+            root=root,
+            fit_temperature=fit_temperature,
+            tolerance_mm=tolerance_mm,
+            confident=confident,
+            match_distance_mm=match_distance_mm,
+            bins=bins,
+            progress=progress,
+        )
+        report.mlflow_run_id = run.run_id
+        report.model = {
+            "name": model.config.name,
+            "version": str(model.config.version),
+            "sha256": model.sha256,
+            "path": str(model.path),
+            "temperature": float(model.config.temperature),
+        }
+        report.data = {
+            "dir": str(data_dir),
+            "version": manifest.version,
+            "images": count,
+            "images_in_folder": len(dataset),
+        }
+        report.settings = {
+            "scale": float(model.config.scale if scale is None else scale),
+            "tta": tta,
+            "backend": predictor.backend,
+            "limit": limit,
+            "tolerance_mm": tolerance_mm,
+            "confident": confident,
+            "match_distance_mm": match_distance_mm,
+            "bins": bins,
+        }
+        if report.temperature is not None:
+            copy = _write_calibrated_copy(model, report.temperature["fitted"], out)
+            report.temperature["model_copy"] = None if copy is None else str(copy)
+        _write_outputs(report, out, plots=plots)
+        run.log_params(
+            {f"eval.{k}": v for k, v in report.settings.items()} | {"eval.images": count}
+        )
+        run.log_metrics(report.metrics(), step=0)
+        for path in report.files.values():
+            run.log_artifact(path)
+    except BaseException:
+        run.end("FAILED")
+        raise
+    run.end("FINISHED")
+    return report
+
+
+def _evaluate_plates(
+    predictor: Predictor,
+    dataset: HadesDataset,
+    count: int,
+    *,
+    classes: tuple[str, ...],
+    root: int,
+    fit_temperature: bool,
+    tolerance_mm: float,
+    confident: float,
+    match_distance_mm: float,
+    bins: int,
+    progress: bool,
+) -> EvaluationReport:
+    """Run and score every plate; the report's model, data and settings are filled by the caller."""
+    from tqdm import tqdm
+
+    from visionkit.training.metrics import ConfusionMatrix
+
+    total = ConfusionMatrix(len(classes))
+    reliability = ReliabilityAccumulator(bins)
+    samples = _TemperatureSamples(per_plate=max(1, TEMPERATURE_PIXELS // max(count, 1)))
+    per_image: list[dict[str, Any]] = []
+    errors: list[PlantError] = []
+    spurious: list[float | None] = []
+    n_predicted = 0
+    with_landmarks = 0
+    temperature = float(predictor.model.config.temperature)
+    bar = tqdm(total=count, unit="plate", desc="evaluate", disable=not progress)
+    try:
+        for index in range(count):
+            sample = dataset[index]
+            seg, plants, warnings = _segment_and_find(predictor, sample.image)
+            truth = sample.labels
+            matrix = ConfusionMatrix(len(classes))
+            matrix.update(_predicted_labels(seg, classes), truth)
+            total.merge(matrix)
+            reliability.update(seg.prob("root"), _coverage(truth, seg, root))
+            if fit_temperature:
+                samples.add(seg, truth, temperature)
+            record: dict[str, Any] = {
+                "image": sample.path.name,
+                "scores": _finite(
+                    {
+                        k: v
+                        for k, v in matrix.summary(classes).items()
+                        if k.endswith(("_f1", "_iou")) and not k.startswith("background")
+                    }
+                ),
+                "plants_predicted": sum(p.tip is not None or p.start is not None for p in plants),
+                "warnings": warnings,
+            }
+            if sample.landmarks is not None:
+                with_landmarks += 1
+                plate_errors, plate_spurious, predicted, mm_per_px = _score_landmarks(
+                    sample,
+                    plants,
+                    seg,
+                    tolerance_mm=tolerance_mm,
+                    match_distance_mm=match_distance_mm,
+                )
+                errors += plate_errors
+                spurious += plate_spurious
+                n_predicted += predicted
+                record.update(
+                    plants_true=len(plate_errors),
+                    plants_missed=sum(e.predicted_plant is None for e in plate_errors),
+                    plants_spurious=len(plate_spurious),
+                    tip_errors_px=[e.tip_error_px for e in plate_errors],
+                    mm_per_px=mm_per_px,
+                )
+            per_image.append(record)
+            bar.update()
+    finally:
+        bar.close()
+    landmarks = None
+    if with_landmarks:
+        landmarks = summarize_landmarks(
+            errors,
+            spurious_confidences=spurious,
+            n_predicted=n_predicted,
+            tolerance_mm=tolerance_mm,
+            confident=confident,
+        ).to_dict()
+    fitted = samples.fit(temperature, root) if fit_temperature and samples.labels else None
+    return EvaluationReport(
+        model={},
+        data={},
+        settings={},
+        classes=list(classes),
+        segmentation=total.summary(classes),
+        confusion_matrix=total.matrix.tolist(),
+        per_image=per_image,
+        landmarks=landmarks,
+        plants=[e.to_dict() for e in errors],
+        calibration=reliability.result().to_dict(),
+        temperature=fitted,
+        created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _write_outputs(report: EvaluationReport, out: Path, *, plots: bool) -> None:
+    """Write the plots, the summary and ``report.json`` (last, so it lists every file)."""
+    from visionkit.evaluation import plots as draw
+
+    if plots:
+        report.files["per_class"] = str(
+            draw.plot_per_class(report.segmentation, report.classes, out / PLOT_FILES["per_class"])
+        )
+        report.files["reliability"] = str(
+            draw.plot_reliability(report.calibration, out / PLOT_FILES["reliability"])
+        )
+        with_mm = [p["tip_error_mm"] for p in report.plants if p["tip_error_mm"] is not None]
+        with_px = [p["tip_error_px"] for p in report.plants if p["tip_error_px"] is not None]
+        tolerance = float(report.settings.get("tolerance_mm", TOLERANCE_MM))
+        if with_mm or not with_px:
+            path = draw.plot_tip_errors(
+                with_mm, out / PLOT_FILES["tip_errors"], tolerance_mm=tolerance
+            )
+        else:
+            path = draw.plot_tip_errors(
+                with_px,
+                out / PLOT_FILES["tip_errors"],
+                tolerance_mm=tolerance * _NOMINAL_PX_PER_MM,
+                unit="px",
+            )
+        report.files["tip_errors"] = str(path)
+    summary = out / SUMMARY_FILE
+    summary.write_text(report.summary_table() + "\n", encoding="utf-8")
+    report.files["summary"] = str(summary)
+    report.files["report"] = str(out / REPORT_FILE)
+    report.write_json(out / REPORT_FILE)

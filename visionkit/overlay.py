@@ -1,0 +1,146 @@
+"""A picture of a prediction that a person can check at a glance.
+
+:func:`render_overlay` draws on a copy of the input image (downscaled so its
+longer side is at most ``max_side`` pixels; the scale is printed in the
+caption and returned):
+
+- the masks tinted: root orange-red, shoot green, seed blue;
+- each plant's tip as a yellow ring and its start as a cyan ring, labelled
+  with the plant number and the tip's confidence (``"3: 0.88"``);
+- a caption bar with the image name, plants and tips found, the image
+  confidence, the scale, and the first warning.
+
+Plants whose tip was not found are named in the caption instead of being
+drawn anywhere, so the picture never shows a made-up tip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from visionkit.prediction import Prediction
+
+__all__ = ["MASK_COLOURS", "render_overlay", "write_overlay"]
+
+#: RGB tint of each mask class.
+MASK_COLOURS: dict[str, tuple[int, int, int]] = {
+    "root": (255, 80, 40),
+    "shoot": (40, 200, 60),
+    "seed": (60, 120, 255),
+}
+
+_TIP = (255, 230, 0)
+_START = (0, 230, 255)
+_ALPHA = 0.55
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def _label(
+    canvas: np.ndarray, text: str, org: tuple[int, int], size: float, colour: tuple[int, int, int]
+) -> None:
+    import cv2
+
+    thickness = max(1, round(size * 2))
+    cv2.putText(
+        canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), thickness + 2, cv2.LINE_AA
+    )
+    cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, colour, thickness, cv2.LINE_AA)
+
+
+def render_overlay(
+    image: np.ndarray, prediction: Prediction, *, max_side: int = 2048
+) -> tuple[np.ndarray, float]:
+    """The overlay as an RGB ``uint8`` array, and the scale it was drawn at.
+
+    Args:
+        image: the input image the prediction was made on (grey or colour).
+        prediction: its prediction (masks from ``mask_arrays`` when present).
+        max_side: downscale so the longer side is at most this (0 = never).
+
+    Returns:
+        ``(overlay, scale)``; overlay pixel = input pixel x ``scale``.
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    scale = 1.0
+    if max_side and max(height, width) > max_side:
+        scale = max_side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    canvas = _rgb(image)
+    if scale != 1.0:
+        canvas = cv2.resize(canvas, size, interpolation=cv2.INTER_AREA)
+    canvas = canvas.astype(np.float32)
+    for name, colour in MASK_COLOURS.items():
+        mask = prediction.mask_arrays.get(name)
+        if mask is None or mask.shape[:2] != (height, width):
+            continue
+        small = mask if scale == 1.0 else cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        on = small > 0
+        canvas[on] = (1 - _ALPHA) * canvas[on] + _ALPHA * np.asarray(colour, dtype=np.float32)
+    out = np.clip(canvas, 0, 255).astype(np.uint8)
+
+    side = max(size)
+    radius = max(7, round(side * 0.008))
+    text_size = max(0.45, side / 1600.0)
+    ring = max(2, radius // 3)
+    for plant in prediction.plants:
+        if plant.start is not None:
+            centre = (round(plant.start.x * scale), round(plant.start.y * scale))
+            cv2.circle(out, centre, max(3, radius * 2 // 3), _START, ring, cv2.LINE_AA)
+        if plant.tip is not None:
+            centre = (round(plant.tip.x * scale), round(plant.tip.y * scale))
+            cv2.circle(out, centre, radius + ring, (0, 0, 0), ring + 2, cv2.LINE_AA)
+            cv2.circle(out, centre, radius + ring, _TIP, ring, cv2.LINE_AA)
+            text = f"{plant.plant}: {plant.tip.confidence:.2f}"
+            org = (centre[0] + radius + 2 * ring + 4, centre[1] + radius // 2)
+            _label(out, text, org, text_size, _TIP)
+    _caption(out, prediction, scale, text_size)
+    return out, scale
+
+
+def _caption(canvas: np.ndarray, prediction: Prediction, scale: float, size: float) -> None:
+    import cv2
+
+    tips = sum(p.tip is not None for p in prediction.plants)
+    missing = [str(p.plant) for p in prediction.plants if p.tip is None]
+    image_conf = prediction.confidence.get("image")
+    parts = [
+        prediction.image,
+        f"plants {len(prediction.plants)}, tips {tips}",
+        f"image conf {image_conf:.2f}" if image_conf is not None else "",
+        f"scale {scale:.3g}",
+    ]
+    lines = [" | ".join(p for p in parts if p)]
+    if missing:
+        lines.append(f"no tip: plant {', '.join(missing)}")
+    if prediction.warnings:
+        lines.append(f"warning: {prediction.warnings[0][:120]}")
+    (_, text_h), _ = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, size, 1)
+    line_h = int(text_h * 1.8) + 2
+    bar = min(canvas.shape[0], line_h * len(lines) + 4)
+    canvas[:bar] = (canvas[:bar].astype(np.float32) * 0.35).astype(np.uint8)
+    for row, line in enumerate(lines):
+        _label(canvas, line, (4, line_h * (row + 1) - 4), size, (255, 255, 255))
+
+
+def write_overlay(
+    path: str | os.PathLike[str],
+    image: np.ndarray,
+    prediction: Prediction,
+    *,
+    max_side: int = 2048,
+) -> Path:
+    """Render the overlay and write it as PNG (atomically); returns the path."""
+    from visionkit.imageio import write_image
+
+    overlay, _ = render_overlay(image, prediction, max_side=max_side)
+    return write_image(path, overlay)

@@ -1,0 +1,680 @@
+"""From plate images to robot-ready predictions: :func:`predict` and :class:`Pipeline`.
+
+::
+
+    import visionkit
+
+    prediction = visionkit.predict("plate_001.png", "models/root-unet")
+    for plant in prediction.plants:
+        print(plant.plant, plant.tip)
+
+    with visionkit.Pipeline("plates/", "models/root-unet", ["json", "csv"], out_dir="out") as run:
+        for result in run:
+            ...
+
+One image goes through: read (pixel limit), dish detection and crop,
+segmentation (:func:`visionkit.inference.segment_image`), the image-level
+out-of-distribution check, landmarks (primary-root start and tip per plant),
+mapping everything back to the input image's pixels, optional robot
+calibration, and the output adapters. The result is a
+:class:`~visionkit.prediction.Prediction` as in the prediction contract:
+
+- coordinates are pixels of the input image as given;
+- plants are numbered 1..N from left to right; fewer than
+  ``expected_plants`` adds a warning; a plant whose root was not found is
+  listed with ``tip=None`` and a reason; a plate with no plant at all lists
+  ``expected_plants`` such plants, so nothing is ever made up;
+- ``mask_arrays`` hold the root, shoot and seed masks at the input's size,
+  0 and 255;
+- ``confidence`` holds ``image`` (1 - out-of-distribution score) and the
+  class confidences ``root``, ``shoot``, ``seed``, all in [0, 1] (see
+  :mod:`visionkit.inference` for their meaning); each tip and start carries
+  the landmark finder's confidence (see :mod:`visionkit.landmarks.confidence`);
+  with ``tta`` the tips found on each flipped pass are compared, and a tip
+  that moves between passes gets a lower confidence;
+- ``timing_ms`` holds ``total``, ``read``, ``dish``, ``segment`` and
+  ``landmarks``.
+
+Defaults are chosen for speed on a CPU (see ``benchmarks/bench_predict.py``):
+ONNX Runtime, the model's working scale, tiles of at most 768 working
+pixels two at a time. The first ONNX run exports the model once to a cache
+keyed by its weights (:mod:`visionkit.inference.runtime`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from visionkit.exceptions import ModelError, VisionkitError
+from visionkit.frame import Frame
+from visionkit.prediction import DishInfo, Keypoint, ModelInfo, Plant, Prediction
+
+if TYPE_CHECKING:
+    from visionkit.adapters.base import Adapter
+    from visionkit.calibration import Calibration
+    from visionkit.inference.runtime import Runtime
+    from visionkit.inference.segment import SegmentationResult
+    from visionkit.landmarks import PlantLandmarks
+    from visionkit.modelfolder import SavedModel
+    from visionkit.sources.base import Source
+
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "MASK_CLASSES",
+    "Pipeline",
+    "PipelineResult",
+    "Predictor",
+    "load_calibration",
+    "make_adapters",
+    "predict",
+    "resolve_model",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Where ``predict(model=None)`` looks for the default model.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
+
+#: The classes a model must have for :func:`predict`; their masks are returned.
+MASK_CLASSES: tuple[str, ...] = ("root", "shoot", "seed")
+
+_MODEL_CACHE: dict[tuple[str, int, int], SavedModel] = {}
+
+
+def resolve_model(
+    model: str | os.PathLike[str] | SavedModel | None, *, pm: Any = None
+) -> SavedModel:
+    """A loaded model from a folder path, a :class:`SavedModel`, or ``None`` (the default).
+
+    Folders are loaded once per process (again when their weights change);
+    ``pm`` is the plugin manager whose architectures rebuild the network.
+
+    Raises:
+        ModelError: the default model is not installed, the folder is not a
+            model, or the model lacks the root, shoot or seed class.
+    """
+    from visionkit.modelfolder import CONFIG_FILE, WEIGHTS_FILE, SavedModel, load_model
+
+    if isinstance(model, SavedModel):
+        loaded = model
+    else:
+        folder = DEFAULT_MODEL_DIR if model is None else Path(model)
+        if model is None and not (folder / CONFIG_FILE).is_file():
+            raise ModelError(
+                f"no default model is installed at {folder}; train one "
+                f"(see docs: `visionkit train`) and save it there, or pass a model folder "
+                f"with --model FOLDER (CLI) or model=FOLDER (Python)"
+            )
+        weights = folder / WEIGHTS_FILE
+        stat = weights.stat() if weights.is_file() else None
+        key = (str(folder.resolve()), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+        if key not in _MODEL_CACHE:
+            _MODEL_CACHE[key] = load_model(folder, pm=pm)
+        loaded = _MODEL_CACHE[key]
+    missing = [name for name in MASK_CLASSES if name not in loaded.config.classes]
+    if missing:
+        raise ModelError(
+            f"model {loaded.config.name!r} ({loaded.path}) has classes "
+            f"{list(loaded.config.classes)}, but predicting root tips needs "
+            f"{', '.join(MASK_CLASSES)} (missing: {', '.join(missing)}); "
+            f"use a root/shoot/seed segmentation model"
+        )
+    return loaded
+
+
+def load_calibration(
+    calibration: Calibration | str | os.PathLike[str] | None,
+) -> Calibration | None:
+    """A calibration from an object, a YAML/JSON file, or a preset name such as ``"ot2"``."""
+    from visionkit.calibration import Calibration
+
+    if calibration is None or isinstance(calibration, Calibration):
+        return calibration
+    path = Path(calibration)
+    if path.exists() or path.suffix.lower() in {".yaml", ".yml", ".json"}:
+        return Calibration.load(path)
+    return Calibration.preset(str(calibration))
+
+
+def _find_landmarks(
+    seg: SegmentationResult, *, expected_plants: int, threshold: float
+) -> list[PlantLandmarks]:
+    """Each plant's landmarks in working pixels, from :func:`visionkit.landmarks.find_landmarks`.
+
+    With TTA, the tips found on each pass's maps are handed over as
+    ``tip_agreement``: tips that move between passes lower ``tip_confidence``.
+    """
+    from visionkit.landmarks import find_landmarks
+
+    def run(probabilities: np.ndarray, agreement: list[tuple[float, float]] | None) -> Any:
+        maps = {
+            name: np.asarray(probabilities[seg.classes.index(name)], dtype=np.float32)
+            if name in seg.classes
+            else None
+            for name in ("root", "shoot", "seed", "occluded_root")
+        }
+        return find_landmarks(
+            maps["root"],  # type: ignore[arg-type]
+            maps["shoot"],  # type: ignore[arg-type]
+            maps["seed"],
+            expected_plants=expected_plants,
+            px_per_mm=seg.working_px_per_mm,
+            threshold=threshold,
+            occluded_prob=maps["occluded_root"],
+            tip_agreement=agreement,
+        )
+
+    agreement: list[tuple[float, float]] | None = None
+    if seg.passes:
+        agreement = [
+            plant.tip for probs in seg.passes for plant in run(probs, None) if plant.tip is not None
+        ]
+    return list(run(seg.probabilities, agreement))
+
+
+def _clip01(value: float | None) -> float:
+    number = 0.0 if value is None else float(value)
+    return min(1.0, max(0.0, number)) if np.isfinite(number) else 0.0
+
+
+def _keypoint(
+    seg: SegmentationResult, point: tuple[float, float] | None, confidence: float
+) -> Keypoint | None:
+    if point is None:
+        return None
+    x, y = seg.to_input_xy(np.asarray(point, dtype=np.float64)[:2])
+    return Keypoint(float(x), float(y), _clip01(confidence))
+
+
+def _input_length(seg: SegmentationResult, found: PlantLandmarks) -> float | None:
+    """Primary-root length in input pixels: the path mapped back, or the length rescaled."""
+    if len(found.path) >= 2:
+        points = seg.to_input_xy(np.asarray(found.path, dtype=np.float64)[:, :2])
+        return float(np.hypot(*np.diff(points, axis=0).T).sum())
+    if found.length_px is None:
+        return None
+    return float(found.length_px) / float(np.mean(seg.scale_xy))
+
+
+def _plants(
+    seg: SegmentationResult, found: Sequence[PlantLandmarks], expected_plants: int
+) -> tuple[list[Plant], list[str]]:
+    """Landmarks as contract plants in input pixels, numbered left to right, and warnings."""
+    warnings: list[str] = []
+    if not found:
+        warnings.append(
+            f"no plants found (expected {expected_plants}); every tip is null, nothing was guessed"
+        )
+        empty = "no seedling found on the plate"
+        return [Plant(i, None, None, reason=empty) for i in range(1, expected_plants + 1)], warnings
+    mm_per_px = seg.mm_per_px
+    plants: list[Plant] = []
+    for number, item in enumerate(sorted(found, key=lambda p: p.anchor[0]), start=1):
+        tip = _keypoint(seg, item.tip, item.tip_confidence)
+        start = _keypoint(seg, item.start, item.start_confidence)
+        length = _input_length(seg, item) if tip is not None else None
+        reason = item.reason or ("root tip not found" if tip is None else None)
+        plants.append(
+            Plant(
+                plant=number,
+                tip=tip,
+                start=start,
+                primary_root_length_px=length,
+                primary_root_length_mm=length * mm_per_px if length and mm_per_px else None,
+                reason=reason,
+            )
+        )
+    with_tip = sum(p.tip is not None for p in plants)
+    if len(plants) < expected_plants:
+        warnings.append(
+            f"found {len(plants)} plants, expected {expected_plants}; they are numbered "
+            f"1..{len(plants)} from left to right"
+        )
+    if with_tip < len(plants):
+        warnings.append(f"root tip not found for {len(plants) - with_tip} of {len(plants)} plants")
+    return plants, warnings
+
+
+class Predictor:
+    """A model ready to predict image after image (what :func:`predict` and :class:`Pipeline` use).
+
+    Args:
+        model: a model folder, a :class:`~visionkit.modelfolder.SavedModel`,
+            or ``None`` for the default model.
+        calibration: a :class:`~visionkit.calibration.Calibration`, a file or
+            a preset name; fills each plant's ``robot``.
+        tta: test-time augmentation (see :func:`~visionkit.inference.segment_image`).
+        expected_plants: seedlings per dish (5 on NPEC plates).
+        backend: ``"onnx"`` (default), ``"torch"``, ``"torchscript"``, ``"onnx-int8"``.
+        scale: working scale; ``None`` uses the model's.
+        tile, overlap, batch: tiling (working pixels) and tiles per model call.
+        threads: CPU threads for the runtime.
+        threshold: root probability above which a pixel counts as root for landmarks.
+        masks: compute the input-size masks (``mask_arrays``).
+        max_pixels: refuse images with more pixels (default ``VISIONKIT_MAX_PIXELS``).
+        dish: ``"auto"`` (detect), ``None`` (whole image) or an ``(x0, y0, x1, y1)`` box.
+        pm: the plugin manager for architectures (default: a fresh one).
+
+    Raises:
+        ModelError: see :func:`resolve_model`.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | SavedModel | None = None,
+        *,
+        calibration: Calibration | str | os.PathLike[str] | None = None,
+        tta: bool | str = False,
+        expected_plants: int = 5,
+        backend: str | None = None,
+        scale: float | None = None,
+        tile: int = 768,
+        overlap: int = 64,
+        batch: int = 2,
+        threads: int | None = None,
+        threshold: float = 0.5,
+        masks: bool = True,
+        max_pixels: int | None = None,
+        dish: Any = "auto",
+        pm: Any = None,
+    ) -> None:
+        from visionkit.inference.segment import DEFAULT_BACKEND
+
+        if expected_plants < 1:
+            raise ValueError(f"expected_plants must be >= 1, got {expected_plants}")
+        self.model = resolve_model(model, pm=pm)
+        self.calibration = load_calibration(calibration)
+        self.tta = tta
+        self.expected_plants = expected_plants
+        self.backend = str(backend or DEFAULT_BACKEND)
+        self.scale = scale
+        self.tile, self.overlap, self.batch = tile, overlap, batch
+        self.threads = threads
+        self.threshold = threshold
+        self.masks = masks
+        self.max_pixels = max_pixels
+        self.dish = dish
+        self._runtime: Runtime | None = None
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """The model's name, version and weights sha256, as in every prediction."""
+        config = self.model.config
+        return ModelInfo(config.name, str(config.version), self.model.sha256)
+
+    def runtime(self) -> Runtime:
+        """The runtime, built on first use (an ONNX export is cached by weights hash)."""
+        if self._runtime is None:
+            from visionkit.inference.runtime import get_runtime
+
+            self._runtime = get_runtime(self.model, self.backend, threads=self.threads)
+        return self._runtime
+
+    def read(self, path: str | os.PathLike[str]) -> Frame:
+        """Read one image file as a frame (pixel limit applied).
+
+        Raises:
+            ImageReadError: missing, unsupported or corrupt file.
+            ImageTooLargeError: more pixels than the limit.
+        """
+        from visionkit.imageio import read_image
+
+        image, info = read_image(path, max_pixels=self.max_pixels)
+        file = Path(path)
+        return Frame(image=image, source_id=str(file), metadata={"name": file.name, **info})
+
+    def predict_frame(self, frame: Frame, *, read_ms: float = 0.0) -> Prediction:
+        """The prediction for one frame (see the module docstring for what it holds)."""
+        return self.predict_with_segmentation(frame, read_ms=read_ms)[0]
+
+    def predict_with_segmentation(
+        self, frame: Frame, *, read_ms: float = 0.0
+    ) -> tuple[Prediction, SegmentationResult]:
+        """The prediction for one frame and the segmentation it came from.
+
+        Evaluation needs both; segmenting once serves the two.
+        """
+        from visionkit.inference.ood import ood_score
+        from visionkit.inference.segment import segment_image
+
+        started = time.perf_counter()
+        image = frame.image
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[:, :, 0]
+        if image.size == 0 or image.dtype != np.uint8:
+            from visionkit.exceptions import ImageError
+
+            raise ImageError(
+                f"{frame.source_id}: expected a non-empty uint8 image, got {image.dtype} "
+                f"of shape {image.shape}"
+            )
+        seg = segment_image(
+            self.model,
+            image,
+            scale=self.scale,
+            tile=self.tile,
+            overlap=self.overlap,
+            batch=self.batch,
+            tta=self.tta,
+            backend=self.backend,
+            dish=self.dish,
+            runtime=self.runtime(),
+        )
+        warnings = list(seg.warnings)
+        report = ood_score(
+            image,
+            seg.bbox if seg.dish is not None else None,
+            dish_found=seg.dish is not None or self.dish != "auto",
+            ranges=self.model.config.extra.get("ood_ranges"),
+        )
+        if report.flagged:
+            warnings.append(report.warning())
+
+        landmarks_start = time.perf_counter()
+        found = _find_landmarks(seg, expected_plants=self.expected_plants, threshold=self.threshold)
+        plants, plant_warnings = _plants(seg, found, self.expected_plants)
+        landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0
+        warnings.extend(plant_warnings)
+
+        mask_arrays = seg.masks_at_input_size(MASK_CLASSES) if self.masks else {}
+        confidence = {"image": _clip01(report.confidence), **seg.class_confidence(MASK_CLASSES)}
+        dish = None
+        if seg.dish is not None and seg.dish.bbox is not None and seg.mm_per_px:
+            dish = DishInfo(tuple(int(v) for v in seg.dish.bbox), float(seg.mm_per_px))  # type: ignore[arg-type]
+        prediction = Prediction(
+            image=frame.name,
+            width=frame.width,
+            height=frame.height,
+            model=self.model_info,
+            dish=dish,
+            plants=plants,
+            confidence=confidence,
+            warnings=warnings,
+            mask_arrays=mask_arrays,
+        )
+        if self.calibration is not None:
+            prediction = self.calibration.apply(prediction)
+        prediction.timing_ms = {
+            "total": read_ms + (time.perf_counter() - started) * 1000.0,
+            "read": read_ms,
+            "dish": seg.timing_ms.get("dish", 0.0),
+            "segment": seg.timing_ms.get("segment", 0.0),
+            "landmarks": landmarks_ms,
+        }
+        for message in warnings:
+            logger.warning("%s: %s", frame.name, message)
+        return prediction, seg
+
+    def predict(
+        self, image_or_path: str | os.PathLike[str] | np.ndarray | Frame, *, name: str | None = None
+    ) -> Prediction:
+        """Predict one image given as a path, an array or a :class:`~visionkit.frame.Frame`."""
+        started = time.perf_counter()
+        if isinstance(image_or_path, Frame):
+            frame = image_or_path
+        elif isinstance(image_or_path, np.ndarray):
+            frame = Frame(image=image_or_path, source_id=name or "image.png")
+        else:
+            frame = self.read(image_or_path)
+        if name:
+            frame.metadata["name"] = name
+        read_ms = (time.perf_counter() - started) * 1000.0
+        return self.predict_frame(frame, read_ms=read_ms)
+
+
+def make_adapters(
+    adapters: Sequence[str | Adapter] | str | None, out_dir: str | os.PathLike[str] | None, pm: Any
+) -> tuple[list[Adapter], list[Adapter]]:
+    """Adapters from names (created in ``out_dir``) or objects.
+
+    Returns:
+        ``(every adapter, the ones created here)``; the caller closes the latter.
+    """
+    from visionkit.plugins import create_adapter
+
+    if adapters is None:
+        return [], []
+    if isinstance(adapters, str):
+        adapters = [a.strip() for a in adapters.split(",") if a.strip()]
+    made: list[Adapter] = []
+    every: list[Adapter] = []
+    try:
+        for item in adapters:
+            if isinstance(item, str):
+                adapter = create_adapter(item, pm, out_dir=out_dir)
+                made.append(adapter)
+                every.append(adapter)
+            else:
+                every.append(item)
+    except Exception:
+        for adapter in made:
+            adapter.close()
+        raise
+    return every, made
+
+
+def predict(
+    image_or_path: str | os.PathLike[str] | np.ndarray | Frame,
+    model: str | os.PathLike[str] | SavedModel | None = None,
+    *,
+    adapters: Sequence[str | Adapter] | str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    calibration: Calibration | str | os.PathLike[str] | None = None,
+    tta: bool | str = False,
+    expected_plants: int = 5,
+    backend: str | None = None,
+    scale: float | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> Prediction:
+    """Segment one plate image, find each plant's root tip, and deliver the result.
+
+    Args:
+        image_or_path: an image file, a ``uint8`` array, or a frame.
+        model: a model folder, a loaded model, or ``None`` for the default
+            model (``visionkit/models/default``).
+        adapters: output adapters: names (``"json"``, ``["json", "csv"]``,
+            ``"json,csv"``), created in ``out_dir`` and closed afterwards, or
+            adapter objects, which stay open.
+        out_dir: folder for adapters created by name.
+        calibration: a calibration, file or preset name (e.g. ``"ot2"``).
+        tta: test-time augmentation (``True`` = horizontal flip).
+        expected_plants: seedlings per dish.
+        backend: ``"onnx"`` (default), ``"torch"``, ``"torchscript"``, ``"onnx-int8"``.
+        scale: working scale; ``None`` uses the model's.
+        name: the image name in the prediction (default: the file name, or
+            ``"image.png"`` for arrays).
+        **options: more :class:`Predictor` options (``tile``, ``batch``,
+            ``threads``, ``threshold``, ``masks``, ``max_pixels``, ``dish``).
+
+    Returns:
+        The :class:`~visionkit.prediction.Prediction` (with ``mask_arrays``).
+
+    Raises:
+        ImageError: the file is missing, not an image, or too large.
+        ModelError: no model, or one that does not segment root/shoot/seed.
+        AdapterError: an adapter could not deliver.
+    """
+    predictor = Predictor(
+        model,
+        calibration=calibration,
+        tta=tta,
+        expected_plants=expected_plants,
+        backend=backend,
+        scale=scale,
+        **options,
+    )
+    prediction = predictor.predict(image_or_path, name=name)
+    every, made = make_adapters(adapters, out_dir, None)
+    try:
+        for adapter in every:
+            adapter.write(prediction)
+    finally:
+        for adapter in made:
+            adapter.close()
+    return prediction
+
+
+@dataclass
+class PipelineResult:
+    """What happened to one frame of a :class:`Pipeline`.
+
+    Attributes:
+        source_id: the frame's file path, URL or camera id.
+        prediction: the prediction, or ``None`` when the frame failed.
+        error: why it failed (``None`` on success).
+        frame: the frame itself (``None`` when it could not be read).
+    """
+
+    source_id: str
+    prediction: Prediction | None = None
+    error: BaseException | None = None
+    frame: Frame | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the frame was predicted and delivered."""
+        return self.error is None
+
+
+class Pipeline:
+    """Stream frames from a source through a model to output adapters.
+
+    Each frame is predicted and written to every adapter. A frame that
+    fails (unreadable file, adapter error...) is logged and yielded as a
+    :class:`PipelineResult` with its ``error``; the stream goes on unless
+    ``stop_on_error`` is set. Use it as a context manager (or call
+    :meth:`close`): adapters it created and the source are closed at the end.
+
+    Args:
+        source: a source object or a URI for :func:`visionkit.plugins.open_source`
+            (file, folder, glob, camera, URL...).
+        model: see :class:`Predictor`.
+        adapters: adapter names (created in ``out_dir``) or adapter objects.
+        out_dir: folder for adapters created by name.
+        stop_on_error: re-raise the first frame error instead of going on.
+        pm: a plugin manager (default: a fresh one).
+        **options: :class:`Predictor` options (``calibration``, ``tta``,
+            ``expected_plants``, ``backend``, ``scale``...).
+    """
+
+    def __init__(
+        self,
+        source: Source | str,
+        model: str | os.PathLike[str] | SavedModel | Predictor | None = None,
+        adapters: Sequence[str | Adapter] | str | None = ("json",),
+        *,
+        out_dir: str | os.PathLike[str] | None = None,
+        stop_on_error: bool = False,
+        pm: Any = None,
+        **options: Any,
+    ) -> None:
+        from visionkit.plugins import get_plugin_manager, open_source
+
+        self.pm = pm or get_plugin_manager()
+        if isinstance(model, Predictor):
+            self.predictor = model
+        else:
+            self.predictor = Predictor(model, pm=self.pm, **options)
+        self.source = open_source(source, self.pm) if isinstance(source, str) else source
+        self.stop_on_error = stop_on_error
+        self.adapters, self._owned = make_adapters(adapters, out_dir, self.pm)
+        self.results: list[PipelineResult] = []
+        self._closed = False
+
+    def _frames(self) -> Iterator[tuple[str, Frame | None, BaseException | None, float]]:
+        """``(source id, frame, read error, read ms)``, going past unreadable files."""
+        from visionkit.sources.files import ImageFilesSource
+
+        source = self.source
+        if isinstance(source, ImageFilesSource) and len(source.paths) > 1:
+            for path in source.paths:
+                single = type(source)(
+                    [path], name=source.name, origin=source.origin, max_pixels=source.max_pixels
+                )
+                yield from self._read_all(single, str(path))
+            return
+        yield from self._read_all(source, getattr(source, "name", "source"))
+
+    @staticmethod
+    def _read_all(
+        source: Any, label: str
+    ) -> Iterator[tuple[str, Frame | None, BaseException | None, float]]:
+        iterator = iter(source)
+        while True:
+            started = time.perf_counter()
+            try:
+                frame = next(iterator)
+            except StopIteration:
+                return
+            except VisionkitError as exc:
+                yield label, None, exc, 0.0
+                return
+            yield frame.source_id, frame, None, (time.perf_counter() - started) * 1000.0
+
+    def __iter__(self) -> Iterator[PipelineResult]:
+        """Predict and deliver frame after frame, yielding what happened to each."""
+        for source_id, frame, read_error, read_ms in self._frames():
+            result = PipelineResult(source_id, frame=frame, error=read_error)
+            if frame is not None:
+                try:
+                    prediction = self.predictor.predict_frame(frame, read_ms=read_ms)
+                    for adapter in self.adapters:
+                        adapter.write(prediction)
+                    result.prediction = prediction
+                except VisionkitError as exc:
+                    result.error = exc
+            if result.error is not None:
+                logger.error("%s: %s", source_id, result.error)
+                if self.stop_on_error:
+                    self.results.append(result)
+                    raise result.error
+            self.results.append(result)
+            yield result
+
+    def run(self) -> list[PipelineResult]:
+        """Process the whole stream; returns every frame's result."""
+        for _ in self:
+            pass
+        return self.results
+
+    @property
+    def errors(self) -> list[PipelineResult]:
+        """The results of the frames that failed so far."""
+        return [r for r in self.results if r.error is not None]
+
+    def close(self) -> None:
+        """Close the adapters this pipeline created and the source; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        failures: list[BaseException] = []
+        for adapter in self._owned:
+            try:
+                adapter.close()
+            except VisionkitError as exc:
+                failures.append(exc)
+        self.source.close()
+        if failures:
+            raise failures[0]
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
