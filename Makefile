@@ -25,11 +25,11 @@ $(OT2_STAMP):
 ## setup: create .venv with visionkit, its extras and the OT-2 plugin (+ the OT-2 simulator)
 setup: $(STAMP) $(OT2_STAMP)
 
-## demo: the main job end to end: synthetic Hades plates, validated, versioned
+## demo: the main job end to end: plates in, root tips (pixels and OT-2 deck coordinates) out
 demo: setup
 	$(BIN)/visionkit synth --out demo/plates --n 2 --seed 1
 	$(BIN)/visionkit data manifest demo/plates
-	$(BIN)/visionkit plugins
+	$(BIN)/visionkit predict demo/plates --out demo/predictions --adapter json,csv --calibration ot2
 
 ## test: lint, type-check, and the default test suite with coverage
 test: setup lint typecheck

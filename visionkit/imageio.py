@@ -225,11 +225,19 @@ def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
     return (raw > 0).astype(np.uint8)
 
 
-def write_image(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+def write_image(
+    path: str | os.PathLike[str], array: np.ndarray, *, compress_level: int | None = None
+) -> Path:
     """Write ``array`` as PNG or TIFF (by suffix), creating parent folders.
 
     Writes to a temporary file first and renames it, so an interrupted write
     (full disk, Ctrl-C) never leaves a truncated image behind.
+
+    Args:
+        path: the file to write; ``.tif``/``.tiff`` give zlib TIFF, else by suffix.
+        array: ``uint8`` (or ``uint16``) pixels.
+        compress_level: PNG zlib level 0-9 (Pillow's default, 6, when ``None``);
+            1 is several times faster for large noisy frames.
     """
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -242,7 +250,8 @@ def write_image(path: str | os.PathLike[str], array: np.ndarray) -> Path:
         else:
             from PIL import Image
 
-            Image.fromarray(array).save(tmp, format=_pil_format(file.suffix))
+            options = {} if compress_level is None else {"compress_level": compress_level}
+            Image.fromarray(array).save(tmp, format=_pil_format(file.suffix), **options)
         os.replace(tmp, file)
     finally:
         if tmp.exists():

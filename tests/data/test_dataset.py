@@ -163,3 +163,15 @@ def test_missing_or_empty_folders_and_bad_arguments_are_refused(tmp_path: Path) 
         HadesDataset(tmp_path, scale=0)
     with pytest.raises(ValueError, match="classes must be distinct names"):
         HadesDataset(tmp_path, classes=("leaf",))
+
+
+def test_a_subset_reads_only_its_plates_in_the_given_order(plate_folder: Path) -> None:
+    dataset = HadesDataset(plate_folder)
+    subset = dataset.subset(["plate_c", "plate_a"])
+    assert len(subset) == 2
+    assert subset.stems == ["plate_c", "plate_a"]
+    assert subset[0].stem == "plate_c"
+    assert subset.image_path(1) == plate_folder / "plate_a.png"
+    assert len(dataset) == 3  # the parent is untouched
+    with pytest.raises(KeyError, match="plate_z"):
+        dataset.subset(["plate_a", "plate_z"])

@@ -100,7 +100,11 @@ class JsonAdapter(BaseAdapter):
                 )
             name = f"{prediction.stem}_{cls}_mask.png"
             try:
-                write_image(self.out_dir / name, np.where(mask > 0, 255, 0).astype(np.uint8))
+                write_image(
+                    self.out_dir / name,
+                    np.where(mask > 0, 255, 0).astype(np.uint8),
+                    compress_level=1,
+                )
             except OSError as exc:
                 raise AdapterError(f"cannot write {self.out_dir / name}: {exc}") from exc
             self.written.append(self.out_dir / name)

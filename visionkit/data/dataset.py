@@ -9,6 +9,7 @@ frames costs nothing until used.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -208,6 +209,22 @@ class HadesDataset:
             return self._stems.index(stem)
         except ValueError:
             raise KeyError(f"{self.root}: no plate with stem {stem!r}") from None
+
+    def subset(self, stems: Sequence[str]) -> HadesDataset:
+        """The plates named by ``stems``, in that order, as a dataset of their own.
+
+        Nothing is re-scanned or re-validated: the subset shares this
+        dataset's files, classes and scale (e.g. a train/validation split).
+
+        Raises:
+            KeyError: a stem names no plate of this dataset.
+        """
+        missing = [stem for stem in stems if stem not in self._images]
+        if missing:
+            raise KeyError(f"{self.root}: no plate with stem {missing[0]!r}")
+        view = copy.copy(self)
+        view._stems = list(stems)
+        return view
 
     def image_path(self, index: int) -> Path:
         """The image file of plate ``index`` (cheap: nothing is read)."""

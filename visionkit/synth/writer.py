@@ -11,9 +11,6 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
-
-from visionkit.exceptions import ImageError
 from visionkit.imageio import write_image
 from visionkit.synth.naming import MASK_SUFFIX
 from visionkit.synth.plate import SynthPlate
@@ -23,28 +20,6 @@ __all__ = ["LANDMARKS_SUFFIX", "write_plate"]
 
 #: ``<stem><LANDMARKS_SUFFIX>`` holds a plate's ground truth.
 LANDMARKS_SUFFIX = ".landmarks.json"
-
-
-def _write_png_fast(path: Path, image: np.ndarray) -> Path:
-    """Write an 8-bit PNG at zlib level 1, atomically.
-
-    A noisy 12.6 Mpx frame takes about 0.6 s this way against about 3 s at
-    Pillow's default level, for files only ~10 % larger; the pixels are
-    identical (PNG is lossless).
-    """
-    import cv2
-
-    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    if not ok:  # pragma: no cover - OpenCV refuses only unsupported arrays
-        raise ImageError(f"{path}: OpenCV could not encode a {image.dtype} {image.shape} PNG")
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_bytes(data.tobytes())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def write_plate(
@@ -65,7 +40,9 @@ def write_plate(
         plate = plate.cropped()
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    written = [_write_png_fast(folder / plate.name, plate.image)]
+    # zlib level 1: ~5x faster than the default for a noisy 12.6 Mpx frame,
+    # files ~10 % larger, pixels identical.
+    written = [write_image(folder / plate.name, plate.image, compress_level=1)]
     for name in MASK_NAMES:
         written.append(
             write_image(folder / (plate.stem + MASK_SUFFIX.format(name)), plate.masks[name])

@@ -29,7 +29,6 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from visionkit.data import Augment, HadesDataset, Patch, PatchSampler, split_by_image
-from visionkit.data.dataset import Sample
 from visionkit.exceptions import DatasetError
 from visionkit.training.config import TrainConfig
 
@@ -46,30 +45,6 @@ logger = logging.getLogger(__name__)
 
 #: Plates whose patches are shuffled together (and kept in the sampler's cache).
 PLATES_PER_BLOCK = 4
-
-
-class _PlateSubset(HadesDataset):
-    """Some plates of a :class:`HadesDataset`, by stem, behaving like one."""
-
-    def __init__(self, parent: HadesDataset, stems: list[str]) -> None:  # no super(): a view
-        self._parent = parent
-        self._indices = [parent.index(stem) for stem in stems]
-        self._stems = list(stems)
-        self.root = parent.root
-        self.classes = parent.classes
-        self.scale = parent.scale
-        self.require_masks = parent.require_masks
-
-    def __len__(self) -> int:
-        return len(self._indices)
-
-    def image_path(self, index: int) -> Path:
-        return self._parent.image_path(self._indices[index])
-
-    def __getitem__(self, index: int) -> Sample:
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"plate index {index} out of range for {len(self)} plates")
-        return self._parent[self._indices[index]]
 
 
 def to_input(image: np.ndarray, normalize: tuple[float, float]) -> np.ndarray:
@@ -263,8 +238,8 @@ def build_training_data(config: TrainConfig) -> TrainingData:
                 f"{config.data_dir}: {len(full)} plate(s) cannot be split into training and "
                 f"validation at val_fraction={fraction}; add plates or give a --val folder"
             )
-        train_ds = _PlateSubset(full, split["train"])
-        val_ds = _PlateSubset(full, split["val"])
+        train_ds = full.subset(split["train"])
+        val_ds = full.subset(split["val"])
     window = config.patch_size
     if config.scale_jitter:
         window = math.ceil(config.patch_size / (1.0 - config.scale_jitter))
