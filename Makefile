@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast test-slow lint typecheck docs docs-serve clean
+.PHONY: setup demo test test-slow lint typecheck docs docs-figures clean
 
 $(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ typecheck: setup
 ## docs: build the documentation site into site/
 docs: setup
 	$(BIN)/mkdocs build --strict
+
+## docs-figures: the real-vs-synthetic picture (needs the real crop; never committed)
+REAL_CROP ?= ../shared/real/hades_dish_crop.png
+docs-figures: setup
+	rm -rf demo/doc-plate
+	$(BIN)/visionkit synth --out demo/doc-plate --n 1 --seed 1 --crop --no-progress
+	$(BIN)/visionkit realism --synthetic demo/doc-plate/*.png --real $(REAL_CROP) \
+	    --figure docs/img/real_vs_synthetic.png
 
 clean:
 	rm -rf $(VENV) $(OT2_VENV) site .coverage .pytest_cache .mypy_cache .ruff_cache demo

@@ -415,3 +415,25 @@ def test_predict_is_reachable_from_the_package() -> None:
     prediction = visionkit.predict(draw_plate().image, band_model(), backend="torch")
     assert len(prediction.plants) == 5
     assert visionkit.Pipeline is Pipeline
+
+
+def test_pipeline_logs_an_unexpected_error_and_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    from visionkit.adapters.base import BaseAdapter
+    from visionkit.frame import Frame
+
+    class Flaky(BaseAdapter):
+        name = "flaky"
+        calls = 0
+
+        def write(self, prediction: object) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                raise ZeroDivisionError("a bug in a plugin")
+
+    frames = [Frame(draw_plate(seed=i).image, f"cam{i}") for i in range(2)]
+    flaky = Flaky()
+    with Pipeline(_Closable(frames), band_model(), [flaky], backend="torch") as run:  # type: ignore[arg-type]
+        results = run.run()
+    assert [r.ok for r in results] == [False, True]
+    assert isinstance(results[0].error, ZeroDivisionError)
+    assert "unexpected error" in caplog.text

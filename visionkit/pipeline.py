@@ -634,6 +634,9 @@ class Pipeline:
                     result.prediction = prediction
                 except VisionkitError as exc:
                     result.error = exc
+                except Exception as exc:  # a bug must not stop a plate run: log it, go on
+                    logger.exception("%s: unexpected error (please report it)", source_id)
+                    result.error = exc
             if result.error is not None:
                 logger.error("%s: %s", source_id, result.error)
                 if self.stop_on_error:

@@ -113,3 +113,17 @@ def test_json_reports_a_mask_it_cannot_write(tmp_path: Path, make_prediction) ->
             make_prediction(masks=True, width=8, height=8)
         )
     assert not (tmp_path / "plate_001.json").exists()
+
+
+def test_json_files_are_readable_by_others_like_the_masks(tmp_path: Path, make_prediction) -> None:
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        with create_adapter("json", out_dir=tmp_path) as adapter:
+            adapter.write(make_prediction("plate_002.png"))
+    finally:
+        os.umask(umask)
+    mode = stat.S_IMODE((tmp_path / "plate_002.json").stat().st_mode)
+    assert mode & stat.S_IROTH, oct(mode)

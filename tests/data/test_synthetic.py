@@ -105,3 +105,17 @@ def test_synthetic_plates_split_and_version_like_real_ones(frames: Path) -> None
     splits = split_by_image(stems, (0.5, 0.25, 0.25), group_of=plate_of)
     assert sorted(s for members in splits.values() for s in members) == sorted(stems)
     assert build_manifest(frames).version == build_manifest(frames).version
+
+
+def test_a_crop_with_a_flat_wall_profile_does_not_crash(tmp_path: Path) -> None:
+    """Regression: plate 2 of seed 3 once divided by zero measuring its wall."""
+    from visionkit.imageio import read_image
+    from visionkit.synth import generate_dataset
+
+    paths = generate_dataset(tmp_path, 2, 3, crop=True, progress=False)
+    image, _ = read_image(sorted(p for p in paths if p.suffix == ".png")[1])
+    dish = detect_dish(image)
+    assert dish.found
+    x0, y0, x1, y1 = dish.bbox
+    assert x1 - x0 > 0.9 * image.shape[1]
+    assert y1 - y0 > 0.9 * image.shape[0]

@@ -65,6 +65,16 @@ def output_dir(adapter: str, out_dir: str | os.PathLike[str] | None) -> Path:
     return folder
 
 
+def _public_mode() -> int:
+    """0666 less the process umask: the mode ``open()`` would give a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_PUBLIC_MODE = _public_mode()
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` so readers see the old file or the whole new one.
 
@@ -82,6 +92,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _PUBLIC_MODE)  # mkstemp makes 0600; results are for others too
         os.replace(tmp, path)
     except (OSError, UnicodeError) as exc:
         raise AdapterError(f"cannot write {path}: {exc}") from exc

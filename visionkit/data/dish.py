@@ -422,7 +422,8 @@ def _wall_width(
     middle = 0.5 * (wall + surround)
     last = int(np.flatnonzero(profile[: near[-1] + 2] > middle)[-1])
     before, after = float(profile[last]), float(profile[last + 1])
-    crossing = offsets[last] + 0.5 * (before - middle) / (before - after)
+    drop = before - after  # can be <= 0 where the profile is flat past the wall
+    crossing = offsets[last] + (0.5 * (before - middle) / drop if drop > 0 else 0.5)
     return float(min(crossing, max_wall)) if crossing >= _EDGE_RAMP else 0.0
 
 
