@@ -143,7 +143,9 @@ def _coverage(truth: np.ndarray, seg: SegmentationResult, label: int) -> np.ndar
     size = seg.working_size
     if (crop.shape[1], crop.shape[0]) == size:
         return crop
-    return np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
+    shares = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    # Area weights are floats: a share can land a hair outside [0, 1].
+    return np.clip(np.asarray(shares, dtype=np.float32), 0.0, 1.0)
 
 
 def _working_labels(truth: np.ndarray, seg: SegmentationResult, n_classes: int) -> np.ndarray:
