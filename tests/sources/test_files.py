@@ -167,6 +167,8 @@ def test_folder_skips_masks_and_hidden_files_silently(tmp_path, make, caplog):
     make.png(tmp_path / "plate_shoot_mask.png")
     make.png(tmp_path / ".plate.png")
     (tmp_path / ".DS_Store").write_bytes(b"\0\0")
+    (tmp_path / "plate.landmarks.json").write_text("{}")
+    (tmp_path / "manifest.json").write_text("{}")
     with caplog.at_level(logging.WARNING):
         frames = list(open_folder(str(tmp_path)))
     assert [f.name for f in frames] == ["plate.png"]

@@ -8,6 +8,8 @@ The rules, shared by the ``folder``, ``glob`` and ``hades`` sources:
   labels, not frames: skipped silently (:func:`is_mask_file`);
 - hidden files and folders (name starting with ``.``, e.g. ``.DS_Store`` or
   a half-written ``.plate.png.part``) are skipped silently;
+- the data folder's own sidecars, ``<stem>.landmarks.json`` and
+  ``manifest.json`` (see :mod:`visionkit.data`), are skipped silently;
 - the rest is sorted in natural order, so ``plate_2`` comes before ``plate_10``.
 
 Listing reads no pixels: sources open each file only when its frame is due.
@@ -68,11 +70,17 @@ def _is_hidden(path: Path) -> bool:
     return path.name.startswith(".")
 
 
+def _is_sidecar(path: Path) -> bool:
+    """Ground-truth and manifest files that live beside Hades images."""
+    name = path.name.lower()
+    return name.endswith(".landmarks.json") or name == "manifest.json"
+
+
 def _frames_among(candidates: list[Path], *, warn: bool) -> list[Path]:
     """Keep image files that are not masks; warn once for each non-image file."""
     kept = []
     for path in candidates:
-        if _is_hidden(path) or not path.is_file() or is_mask_file(path):
+        if _is_hidden(path) or not path.is_file() or is_mask_file(path) or _is_sidecar(path):
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             if warn:
