@@ -20,11 +20,6 @@ from visionkit.pipeline import Pipeline, Predictor, predict, resolve_model
 from visionkit.plugins import get_plugin_manager
 
 
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    monkeypatch.setenv("VISIONKIT_CACHE", str(tmp_path_factory.getbasetemp() / "vk-cache"))
-
-
 @pytest.fixture
 def plate_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "plates"

@@ -16,11 +16,6 @@ from visionkit.imageio import read_image, write_image
 from visionkit.modelfolder import ModelConfig, save_model
 
 
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    monkeypatch.setenv("VISIONKIT_CACHE", str(tmp_path_factory.getbasetemp() / "vk-cache"))
-
-
 @pytest.fixture(scope="module")
 def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("band-model")

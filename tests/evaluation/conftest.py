@@ -9,8 +9,6 @@ are (almost) 0 or 1: an evaluation of it must score F1 1.0 and ECE ~0.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,16 +155,3 @@ def tiny_model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-unet")
     save_model(build_model(TINY_UNET), folder, TINY_UNET)
     return folder
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep ONNX exports in a temporary cache, never in the user's home."""
-    folder = tmp_path_factory.mktemp("vk-cache")
-    old = os.environ.get("VISIONKIT_CACHE")
-    os.environ["VISIONKIT_CACHE"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("VISIONKIT_CACHE", None)
-    else:
-        os.environ["VISIONKIT_CACHE"] = old

@@ -7,8 +7,6 @@ back with its tip there.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,19 +79,6 @@ def draw_plate(
     noise = rng.normal(0, 1.5, image.shape)
     image = np.clip(image + noise, 0, 255).astype(np.uint8)
     return DrawnPlate(image=image, tips=tips, starts=starts, dish=dish)
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep ONNX exports in a temporary cache, never in the user's home."""
-    folder = tmp_path_factory.mktemp("vk-cache")
-    old = os.environ.get("VISIONKIT_CACHE")
-    os.environ["VISIONKIT_CACHE"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("VISIONKIT_CACHE", None)
-    else:
-        os.environ["VISIONKIT_CACHE"] = old
 
 
 @pytest.fixture(scope="session")
