@@ -62,6 +62,7 @@ class Lever:
     threads: int | None = None
     channels_last: bool = True
     masks: bool = False
+    refine: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -180,6 +181,7 @@ def _run_lever(
         batch=lever.batch,
         threads=lever.threads,
         masks=lever.masks,
+        refine=lever.refine,
     )
     build = time.perf_counter()
     predictor._runtime = make_runtime(
@@ -319,7 +321,8 @@ def _levers(quick: bool) -> list[Lever]:
         Lever("torch eager, channels_last", backend="torch"),
         Lever("torch eager, contiguous", backend="torch", channels_last=False),
         Lever("torchscript (traced, frozen)", backend="torchscript"),
-        Lever("default + masks at input size (3 PNGs)", masks=True),
+        Lever("default + masks at input size (3 PNGs), edge-aware", masks=True),
+        Lever("default + masks at input size (3 PNGs), linear", masks=True, refine=0),
     ]
 
 

@@ -261,6 +261,9 @@ class Predictor:
         threads: CPU threads for the runtime.
         threshold: root probability above which a pixel counts as root for landmarks.
         masks: compute the input-size masks (``mask_arrays``).
+        refine: radius in working pixels of the edge-aware upsampling of
+            those masks (:mod:`~visionkit.inference.refine`); 0 upsamples
+            bilinearly.
         max_pixels: refuse images with more pixels (default ``VISIONKIT_MAX_PIXELS``).
         dish: ``"auto"`` (detect), ``None`` (whole image) or an ``(x0, y0, x1, y1)`` box.
         pm: the plugin manager for architectures (default: a fresh one).
@@ -284,10 +287,12 @@ class Predictor:
         threads: int | None = None,
         threshold: float = 0.5,
         masks: bool = True,
+        refine: int | None = None,
         max_pixels: int | None = None,
         dish: Any = "auto",
         pm: Any = None,
     ) -> None:
+        from visionkit.inference.refine import DEFAULT_RADIUS
         from visionkit.inference.segment import DEFAULT_BACKEND
 
         if expected_plants < 1:
@@ -302,6 +307,9 @@ class Predictor:
         self.threads = threads
         self.threshold = threshold
         self.masks = masks
+        if refine is not None and refine < 0:
+            raise ValueError(f"refine must be >= 0, got {refine}")
+        self.refine = DEFAULT_RADIUS if refine is None else int(refine)
         self.max_pixels = max_pixels
         self.dish = dish
         self._runtime: Runtime | None = None
@@ -369,6 +377,7 @@ class Predictor:
             backend=self.backend,
             dish=self.dish,
             runtime=self.runtime(),
+            refine=self.refine,
         )
         warnings = list(seg.warnings)
         report = ood_score(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -46,13 +48,11 @@ def test_output_is_float32_in_unit_range_and_inputs_are_untouched() -> None:
 
 def test_flips_move_the_labels_with_the_pixels() -> None:
     image, labels = _patch()
-    mirror = Augment(hflip=1.0, brightness=0, contrast=0, gamma=(1, 1), blur_p=0, noise_p=0)
+    mirror = replace(Augment.none(), hflip=1.0)
     mirrored, mirrored_labels = mirror(image, labels, np.random.default_rng(0))
     assert np.array_equal(mirrored, image[:, ::-1])
     assert np.array_equal(mirrored_labels, labels[:, ::-1])
-    upside_down = Augment(
-        hflip=0, vflip=1.0, brightness=0, contrast=0, gamma=(1, 1), blur_p=0, noise_p=0
-    )
+    upside_down = replace(Augment.none(), vflip=1.0)
     flipped, flipped_labels = upside_down(image, labels, np.random.default_rng(0))
     assert np.array_equal(flipped, image[::-1])
     assert np.array_equal(flipped_labels, labels[::-1])
@@ -71,7 +71,9 @@ def test_plants_stay_upright_by_default() -> None:
 
 def test_photometric_changes_leave_labels_alone() -> None:
     image, labels = _patch()
-    photometric = Augment(hflip=0, brightness=0.3, contrast=0.5, blur_p=1.0, noise_p=1.0)
+    photometric = Augment(
+        hflip=0, brightness=0.3, contrast=0.5, blur_p=1.0, noise_p=1.0, rotate_p=0.0
+    )
     out, lab = photometric(image, labels, np.random.default_rng(3))
     assert np.array_equal(lab, labels)
     assert not np.allclose(out, image)
@@ -89,8 +91,36 @@ def test_none_changes_nothing() -> None:
 def test_gamma_darkens_or_lightens_mid_greys() -> None:
     image = np.full((4, 4), 0.5, np.float32)
     labels = np.zeros((4, 4), np.uint8)
-    dark = Augment(hflip=0, brightness=0, contrast=0, gamma=(2.0, 2.0), blur_p=0, noise_p=0)
+    dark = replace(Augment.none(), gamma=(2.0, 2.0))
     assert dark(image, labels, np.random.default_rng(0))[0][0, 0] == pytest.approx(0.25)
+
+
+def test_rotations_turn_the_labels_with_the_pixels() -> None:
+    image, labels = _patch()
+    turn = replace(Augment.none(), rotate_p=1.0, rotate_deg=15.0)
+    for seed in range(5):
+        out, lab = turn(image, labels, np.random.default_rng(seed))
+        assert out.shape == image.shape
+        assert lab.dtype == labels.dtype
+        assert set(np.unique(lab)) <= {0, 1, 2}
+        assert not np.array_equal(lab, labels)
+        # Root pixels stay on dark image pixels; agar stays bright.
+        assert out[lab == 1].mean() < 0.5
+        assert out[lab == 0].mean() > 0.7
+
+
+def test_the_gradient_ramps_a_flat_image_by_the_amplitude() -> None:
+    flat = np.full((64, 64), 0.5, np.float32)
+    labels = np.zeros((64, 64), np.uint8)
+    ramp = replace(Augment.none(), gradient=0.2)
+    spans = []
+    for seed in range(10):
+        out, lab = ramp(flat, labels, np.random.default_rng(seed))
+        assert np.array_equal(lab, labels)
+        assert out.min() >= 0.5 * 0.8 - 1e-6
+        assert out.max() <= 0.5 * 1.2 + 1e-6
+        spans.append(out.max() - out.min())
+    assert max(spans) > 0.1  # some draws ramp strongly
 
 
 @pytest.mark.parametrize(
@@ -101,6 +131,8 @@ def test_gamma_darkens_or_lightens_mid_greys() -> None:
         ({"brightness": -1}, "brightness must be >= 0"),
         ({"gamma": (1.2, 0.8)}, "gamma must be"),
         ({"blur_sigma": (0, 1)}, "blur_sigma must be"),
+        ({"rotate_p": 2.0}, "rotate_p is a probability"),
+        ({"gradient": -0.1}, "gradient must be >= 0"),
     ],
 )
 def test_bad_recipes_are_refused(kwargs: dict, message: str) -> None:

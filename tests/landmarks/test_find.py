@@ -212,6 +212,21 @@ def test_without_a_seed_map_the_root_starts_at_the_shoot_bottom(make_maps, dist)
     assert all(dist(p.start, (x, TOP)) <= 4.0 for p, x in zip(plants, XS, strict=True))
 
 
+def test_a_seed_coat_high_beside_a_long_hypocotyl_still_finds_the_root(make_maps, dist):
+    """Seen on the real plate: the seed's centroid is millimetres above the root's start."""
+    maps = make_maps()
+    maps.seedling(300, TOP, seed=False)
+    maps.line([(300, TOP), (300, TOP + 70)], width=3, layer="shoot")  # long hypocotyl
+    maps.line([(306, TOP + 8), (310, TOP + 12)], width=6, layer="seed")  # coat on its side
+    maps.line([(300, TOP + 73), (300, TOP + 500)], width=3)
+
+    (plant,) = maps.find(expected_plants=1)
+
+    assert plant.reason is None
+    assert dist(plant.start, (300, TOP + 73)) <= 5.0
+    assert dist(plant.tip, (300, TOP + 500)) <= 2.0
+
+
 def test_an_arc_shaped_root_measures_its_true_length(make_maps, arc):
     maps = make_maps()
     maps.seedling(300, TOP)

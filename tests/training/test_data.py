@@ -146,3 +146,36 @@ def test_too_few_plates_to_hold_out(
         shutil.copy(path, single / path.name)
     with pytest.raises(DatasetError, match="give a --val folder"):
         build_training_data(make_config(data_dir=str(single)))
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_cache_holds_every_plate_and_changes_no_patch(
+    make_config: ConfigFactory, workers: int
+) -> None:
+    plain = build_training_data(make_config())
+    cached = build_training_data(make_config(cache=True, num_workers=workers))
+    sampler = cached.train.sampler
+    assert len(sampler._cache) == len(cached.train_stems)
+    assert cached.val_sampler._cache
+    assert sampler.cached_bytes > 0
+    for k in (0, 5, 11):
+        (a_image, a_labels), (b_image, b_labels) = plain.train[k], cached.train[k]
+        assert torch.equal(a_image, b_image)
+        assert torch.equal(a_labels, b_labels)
+    # The whole epoch is one shuffle block: plates mix from the first batch.
+    assert cached.order.block == len(cached.train)
+    assert sorted(cached.order) == list(range(len(cached.train)))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_cached_run_trains(make_config: ConfigFactory, workers: int) -> None:
+    """One worker preloads in this process, whose OpenCV pool is then running
+    when the DataLoader forks: the case that once hung the worker."""
+    import cv2
+
+    from visionkit.training import train
+
+    cv2.resize(np.zeros((2000, 2000), np.float32), (1000, 1000))  # start OpenCV's pool
+    result = train(make_config(epochs=1, cache=True, num_workers=workers), progress=False)
+    assert result.epochs_done == 1
+    assert result.best_dir is not None

@@ -231,3 +231,114 @@ def test_early_stopping_stops_at_the_first_flat_stretch(make_config: ConfigFacto
     best = json.loads((result.out_dir / "best" / "config.json").read_text())
     assert best["extra"]["epoch"] == result.best_epoch
     assert result.best_metric == min(losses)
+
+
+def test_time_limit_ends_the_run_after_the_epoch_that_used_it_up(
+    make_config: ConfigFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="visionkit.training")
+    result = train(make_config(epochs=3, time_limit=1e-4), progress=False)
+    assert result.epochs_done == 1
+    assert not result.stopped_early
+    assert not result.interrupted
+    assert result.last_dir is not None
+    assert (result.last_dir / "model.safetensors").is_file()
+    assert "1 of 3 epochs fit" in caplog.text
+    assert "time limit 0.0 min reached after epoch 1" in caplog.text
+
+
+def test_a_generous_time_limit_changes_nothing(make_config: ConfigFactory) -> None:
+    limited = train(make_config(epochs=2, time_limit=600.0), progress=False)
+    assert limited.epochs_done == 2
+    assert [row["lr"] for row in limited.history] == pytest.approx(
+        [
+            row["lr"]
+            for row in train(
+                make_config(epochs=2, out_dir=str(Path(limited.out_dir) / "b")), progress=False
+            ).history
+        ]
+    )
+
+
+def test_init_from_starts_at_a_saved_models_weights(make_config: ConfigFactory) -> None:
+    first = train(make_config(epochs=1), progress=False)
+    assert first.best_dir is not None
+    out = Path(first.out_dir) / "fine-tuned"
+    still = train(
+        make_config(
+            epochs=1,
+            init_from=str(first.best_dir),
+            lr=1e-12,
+            schedule="constant",
+            out_dir=str(out),
+        ),
+        progress=False,
+    )
+    assert still.last_dir is not None
+    start, after = _weights(first.best_dir), _weights(still.last_dir)
+    assert start.keys() == after.keys()
+    # Learned parameters stay put at a vanishing learning rate (batch-norm
+    # running statistics still follow the new batches, so they are left out).
+    learned = [k for k in start if "running_" not in k and "num_batches" not in k]
+    assert all(torch.allclose(start[k], after[k], atol=1e-6) for k in learned)
+
+
+def test_init_from_a_different_architecture_is_refused(make_config: ConfigFactory) -> None:
+    first = train(make_config(epochs=1), progress=False)
+    assert first.best_dir is not None
+    other = make_config(
+        epochs=1,
+        init_from=str(first.best_dir),
+        arch_params={"encoder_depth": 3, "decoder_channels": [8, 8, 8]},
+        out_dir=str(Path(first.out_dir) / "other"),
+    )
+    with pytest.raises(ModelError, match="cannot start from this model") as info:
+        train(other, progress=False)
+    assert "params" in str(info.value)
+
+
+def test_ctrl_c_to_the_process_group_with_workers_stops_once(plates: Path, tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches the DataLoader workers too; only the trainer acts on it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    from .conftest import tiny_settings
+
+    out = tmp_path / "run"
+    # Long epochs, so the workers are alive when the signal comes.
+    settings = {
+        **tiny_settings(plates, out),
+        "epochs": 200,
+        "num_workers": 2,
+        "patches_per_epoch": 800,
+        "val_fraction": 0.125,
+    }
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "visionkit", "train", "--config", str(config), "--no-progress"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    log = out / "train.log"
+    try:
+        deadline = time.monotonic() + 120
+        while "epoch 1/200" not in (log.read_text() if log.is_file() else ""):
+            assert process.poll() is None, "training ended before it could be interrupted"
+            assert time.monotonic() < deadline, "training did not start"
+            time.sleep(0.2)
+        time.sleep(1.5)  # into epoch 2, its workers running
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) != 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert text.count("interrupt: stopping after this batch") == 1
+    assert "stopped at once" not in text
+    assert "interrupted in epoch 2" in text

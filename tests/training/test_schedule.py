@@ -40,3 +40,19 @@ def test_scheduler_steps_the_optimiser_and_refuses_unknown_names() -> None:
     assert "lr_lambdas" in scheduler.state_dict()
     with pytest.raises(ValueError, match="valid schedules are: cosine, onecycle, constant"):
         build_scheduler(optimizer, "step", 10)
+
+
+def test_a_callable_horizon_is_read_at_every_step() -> None:
+    """A time-limited run shortens its plan mid-way; the curve follows at once."""
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=1.0)
+    horizon = [100]
+    scheduler = build_scheduler(optimizer, "cosine", lambda: horizon[0])
+    for _ in range(50):
+        optimizer.step()
+        scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(lr_factor("cosine", 50, 100))
+    horizon[0] = 50
+    optimizer.step()
+    scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.01)

@@ -51,6 +51,13 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 )
 @click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
 @click.option(
+    "--refine-radius",
+    "refine",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Edge-aware mask upsampling radius in working px; 0 is bilinear [default: 3].",
+)
+@click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N plates."
 )
 @click.option(
@@ -74,6 +81,7 @@ def evaluate(
     out_dir: Path,
     scale: float | None,
     tta: bool,
+    refine: int | None,
     limit: int | None,
     backend: str,
     fit_temperature: bool,
@@ -101,6 +109,7 @@ def evaluate(
         limit=limit,
         backend=backend,
         fit_temperature=fit_temperature,
+        refine=refine,
         progress=not no_progress and not as_json,
     )
     if as_json:

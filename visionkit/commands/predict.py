@@ -75,6 +75,13 @@ def _summary(result: PipelineResult) -> str:
 )
 @click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
 @click.option(
+    "--refine-radius",
+    "refine",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Edge-aware mask upsampling radius in working px; 0 is bilinear [default: 3].",
+)
+@click.option(
     "--backend",
     type=click.Choice(_BACKENDS),
     default="onnx",
@@ -100,6 +107,7 @@ def predict(
     adapters: str,
     calibration: str | None,
     tta: bool,
+    refine: int | None,
     backend: str,
     scale: float | None,
     threads: int | None,
@@ -121,6 +129,7 @@ def predict(
         model,
         calibration=calibration,
         tta=tta,
+        refine=refine,
         expected_plants=expected_plants,
         backend=backend,
         scale=scale,

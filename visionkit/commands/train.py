@@ -36,6 +36,9 @@ _OPTION_KEYS: dict[str, str] = {
     "data_scale": "data_scale",
     "patches_per_epoch": "patches_per_epoch",
     "workers": "num_workers",
+    "time_limit": "time_limit",
+    "cache": "cache",
+    "init_from": "init_from",
     "register": "register",
     "experiment": "experiment",
     "name": "name",
@@ -71,7 +74,7 @@ def _settings(
         values["data_dir"] = str(data)
     if _given(ctx, "no_track"):
         values["track"] = not ctx.params["no_track"]
-    for key in ("val_dir", "out_dir"):
+    for key in ("val_dir", "out_dir", "init_from"):
         if isinstance(values.get(key), Path):
             values[key] = str(values[key])
     if "data_dir" not in values:
@@ -139,6 +142,26 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     show_default=True,
     type=click.IntRange(min=0),
     help="DataLoader worker processes.",
+)
+@click.option(
+    "--time-limit",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="MINUTES",
+    help="Fit the run into this many minutes: fewer epochs, the schedule shortened to match.",
+)
+@click.option(
+    "--init-from",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="MODEL",
+    help="Start from this model folder's weights (fine-tuning); same architecture and classes.",
+)
+@click.option(
+    "--cache/--no-cache",
+    default=False,
+    show_default=True,
+    help="Keep every plate in memory (read once, in parallel with --workers).",
 )
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option(

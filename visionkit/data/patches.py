@@ -8,7 +8,10 @@ dish. Training patches are a map-style collection: ``sampler[k]`` depends only
 on ``(seed, epoch, k)``, so a torch ``DataLoader`` with workers, or a rerun,
 gets exactly the same patches. Patches of one plate are consecutive (plates in
 a per-epoch shuffled order), and the last few plates read are cached, so
-iterating in order reads each plate once per epoch.
+iterating in order reads each plate once per epoch. :meth:`PatchSampler.preload`
+instead reads every plate once, in parallel, and keeps them all: DataLoader
+workers forked afterwards share that memory and never touch the disk (the
+``cache`` setting of training, like Ultralytics' ``cache=ram``).
 
 :meth:`PatchSampler.grid` gives the deterministic sliding-window patches used
 for evaluation, with their positions for stitching predictions back.
@@ -19,8 +22,10 @@ numpy only: nothing here imports torch.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -28,6 +33,7 @@ import numpy as np
 
 from visionkit.data.augment import Augment
 from visionkit.data.dataset import HadesDataset
+from visionkit.threads import opencv_threads
 
 __all__ = ["Patch", "PatchSampler", "grid_positions"]
 
@@ -89,6 +95,16 @@ def grid_positions(
         return values
 
     return [(x, y) for y in starts(y0, y1) for x in starts(x0, x1)]
+
+
+#: The sampler a :meth:`PatchSampler.preload` pool reads for (inherited by fork).
+_PRELOADING: PatchSampler | None = None
+
+
+def _read_plate(index: int) -> _Plate:
+    """Read one plate in a preload worker process."""
+    assert _PRELOADING is not None, "preload workers are forked from the preloading process"
+    return _PRELOADING._read(index)
 
 
 def _window(array: np.ndarray, x: int, y: int, size: int) -> np.ndarray:
@@ -262,10 +278,55 @@ class PatchSampler:
 
     # -- plate cache ------------------------------------------------------
 
+    @property
+    def cached_bytes(self) -> int:
+        """Memory held by the cached plates' arrays."""
+        return sum(
+            p.image.nbytes + p.labels.nbytes + p.positives.nbytes for p in self._cache.values()
+        )
+
+    def preload(self, workers: int = 0) -> None:
+        """Read every plate now and keep them all in memory.
+
+        Args:
+            workers: processes that read plates in parallel (0 or 1 reads in
+                this process). They are forked, so the dataset is not copied to
+                them; where fork is unavailable the plates are read here.
+        """
+        count = len(self.dataset)
+        self.cache_size = max(self.cache_size, count)
+        missing = [i for i in range(count) if i not in self._cache]
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if workers > 1 and len(missing) > 1 and forkable:
+            context = multiprocessing.get_context("fork")
+            global _PRELOADING
+            _PRELOADING = self
+            try:
+                with (
+                    opencv_threads(1),
+                    ProcessPoolExecutor(min(workers, len(missing)), mp_context=context) as pool,
+                ):
+                    for index, plate in zip(missing, pool.map(_read_plate, missing), strict=True):
+                        self._cache[index] = plate
+            finally:
+                _PRELOADING = None
+        else:
+            for index in missing:
+                self._plate(index)
+        logger.info("cached %d plates in memory (%.1f MiB)", count, self.cached_bytes / 2**20)
+
     def _plate(self, index: int) -> _Plate:
         if index in self._cache:
             self._cache.move_to_end(index)
             return self._cache[index]
+        plate = self._read(index)
+        self._cache[index] = plate
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return plate
+
+    def _read(self, index: int) -> _Plate:
+        """Plate ``index`` from disk, at the sampler's dtype, with its region and positives."""
         sample = self.dataset[index]
         if self.dtype == "float32":
             image = sample.image.astype(np.float32) / np.float32(255.0)
@@ -280,11 +341,7 @@ class PatchSampler:
         inside = np.zeros(labels.shape, dtype=bool)
         inside[y0:y1, x0:x1] = True
         positives = np.flatnonzero(np.isin(labels, self._interest) & inside)
-        plate = _Plate(sample.stem, image, labels, region, positives)
-        self._cache[index] = plate
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return plate
+        return _Plate(sample.stem, image, labels, region, positives)
 
     @staticmethod
     def _dish_region(

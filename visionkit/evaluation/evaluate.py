@@ -288,6 +288,7 @@ def evaluate(
     bins: int = DEFAULT_BINS,
     plots: bool = True,
     progress: bool = True,
+    refine: int | None = None,
 ) -> EvaluationReport:
     """Score a model on the full labelled plates of ``data_dir`` (see the module docstring).
 
@@ -314,6 +315,9 @@ def evaluate(
         bins: equal-width bins of the reliability diagram.
         plots: write the PNG plots.
         progress: show a progress bar over plates.
+        refine: radius of the edge-aware mask upsampling (as for
+            :class:`~visionkit.pipeline.Predictor`); ``None`` is the default,
+            0 upsamples bilinearly.
 
     Returns:
         The :class:`~visionkit.evaluation.report.EvaluationReport` (also in
@@ -340,6 +344,7 @@ def evaluate(
         expected_plants=expected_plants,
         threshold=threshold,
         masks=False,
+        refine=refine,
     )
     model = predictor.model
     classes = tuple(model.config.classes)
@@ -389,6 +394,7 @@ def evaluate(
         report.settings = {
             "scale": float(model.config.scale if scale is None else scale),
             "tta": tta,
+            "refine": predictor.refine,
             "backend": predictor.backend,
             "limit": limit,
             "tolerance_mm": tolerance_mm,

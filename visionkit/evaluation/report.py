@@ -128,7 +128,7 @@ class EvaluationReport:
     Attributes:
         model: ``name``, ``version``, ``sha256``, ``path``, ``temperature``.
         data: ``dir``, ``version`` (data version), ``images`` evaluated.
-        settings: ``scale``, ``tta``, ``backend``, ``limit``.
+        settings: ``scale``, ``tta``, ``refine``, ``backend``, ``limit``.
         classes: the model's classes, background first.
         segmentation: flat scores over all pixels of all plates
             (``root_f1``, ``root_iou``, ``mean_f1``, ``accuracy``...).

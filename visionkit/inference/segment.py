@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from visionkit.exceptions import ImageError, ModelError
+from visionkit.inference.refine import DEFAULT_RADIUS, guided_upsample
 from visionkit.inference.temperature import softmax
 from visionkit.inference.tiling import TileBlender, balanced_tile, tiles
 from visionkit.inference.tta import flip, flips_for, unflip
@@ -60,6 +61,11 @@ DEFAULT_BACKEND = "onnx"
 
 _NOMINAL_PX_PER_MM = 20.0
 
+#: Classes whose edges are edges in the image, so edge-aware upsampling
+#: sharpens them. An occluded root lies under a droplet whose rim is the
+#: strongest edge around: it is upsampled linearly.
+REFINED_CLASSES = frozenset({"root", "shoot", "seed"})
+
 
 @dataclass
 class SegmentationResult:
@@ -82,6 +88,11 @@ class SegmentationResult:
         warnings: what a user should know (e.g. no dish found).
         timing_ms: ``{"dish", "segment"}`` milliseconds.
         backend: the runtime that ran the model.
+        guide: the grey crop of the input image, which edge-aware
+            upsampling follows; ``None`` turns it off.
+        refine_radius: the guided filter's radius in working pixels for
+            masks at input size (:mod:`~visionkit.inference.refine`); 0 upsamples
+            bilinearly.
     """
 
     probabilities: np.ndarray
@@ -96,6 +107,8 @@ class SegmentationResult:
     warnings: list[str] = field(default_factory=list)
     timing_ms: dict[str, float] = field(default_factory=dict)
     backend: str = ""
+    guide: np.ndarray | None = field(default=None, repr=False)
+    refine_radius: int = 0
 
     @functools.cached_property
     def uncertainty(self) -> np.ndarray:
@@ -182,9 +195,11 @@ class SegmentationResult:
     def mask_at_input_size(self, name: str) -> np.ndarray:
         """Class ``name``'s arg-max mask at the input image's size, ``uint8`` 0/255.
 
-        The margin ``p(name) - max(other classes)`` is interpolated linearly to
-        the crop's size and thresholded at 0, so thin roots stay smooth and
-        connected instead of turning into blocks; outside the crop is 0.
+        The margin ``p(name) - max(other classes)`` is brought to the crop's
+        size and thresholded at 0, so thin roots stay smooth and connected
+        instead of turning into blocks; outside the crop is 0. With a
+        ``guide`` and ``refine_radius`` the upsampling of root, shoot and seed
+        is edge-aware (it puts the mask's edges on the image's), else linear.
         """
         import cv2
 
@@ -195,7 +210,10 @@ class SegmentationResult:
         margin = target - (others.max(axis=0).astype(np.float32) if len(others) else 0.0)
         cw, ch = self.crop_size
         if (cw, ch) != self.working_size:
-            margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
+            if self.guide is not None and self.refine_radius > 0 and name in REFINED_CLASSES:
+                margin = guided_upsample(margin, self.guide, radius=self.refine_radius)
+            else:
+                margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
         width, height = self.input_size
         full = np.zeros((height, width), dtype=np.uint8)
         x0, y0 = self.offset
@@ -214,6 +232,15 @@ class SegmentationResult:
         """Mean probability of each class over its predicted region (0 when it has none)."""
         present = [name for name in names if name in self.classes]
         return class_confidence(self.probabilities, self.classes, present)
+
+
+def _grey(pixels: np.ndarray) -> np.ndarray:
+    """The model-input crop as one grey channel (a view when it is grey already)."""
+    if pixels.ndim == 2:
+        return pixels
+    import cv2
+
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY))
 
 
 def _model_input(image: np.ndarray, in_channels: int) -> np.ndarray:
@@ -333,6 +360,7 @@ def segment_image(
     threads: int | None = None,
     dtype: Any = np.float32,
     runtime: Runtime | None = None,
+    refine: int = DEFAULT_RADIUS,
 ) -> SegmentationResult:
     """Per-class probability maps of a plate image (see the module docstring).
 
@@ -354,6 +382,9 @@ def segment_image(
         threads: CPU threads for the runtime; ``None`` keeps its default.
         dtype: ``np.float32`` or ``np.float16`` for the stored probabilities.
         runtime: a ready runtime to use instead of building ``backend``'s.
+        refine: radius in working pixels of the edge-aware upsampling of
+            masks to the input size (:mod:`~visionkit.inference.refine`); 0
+            upsamples bilinearly.
 
     Raises:
         ImageError: ``image`` is not a non-empty uint8 2-D or 3-D array.
@@ -391,6 +422,7 @@ def segment_image(
 
     seg_start = time.perf_counter()
     pixels = _model_input(image, int(config.in_channels))[y0:y1, x0:x1]
+    guide = _grey(pixels) if refine > 0 else None
     crop_h, crop_w = pixels.shape[:2]
     work_w, work_h = max(1, round(crop_w * scale)), max(1, round(crop_h * scale))
     if (work_w, work_h) != (crop_w, crop_h):
@@ -456,4 +488,6 @@ def segment_image(
         warnings=warnings,
         timing_ms={"dish": dish_ms, "segment": seg_ms},
         backend=str(getattr(run, "name", backend)),
+        guide=guide,
+        refine_radius=max(0, int(refine)),
     )

@@ -63,9 +63,8 @@ def _graph(
     from visionkit.landmarks.skeleton import skeleton_graph
 
     window = max(4, round(1.5 * ppm))
-    region = root_region(
-        mask, [(a.x, a.y) for a in anchors], start_radius_px=radius_px, gap_px=gap_px
-    )
+    points = [(a.x, a.y) for a in anchors] + [a.base for a in anchors if a.base is not None]
+    region = root_region(mask, points, start_radius_px=radius_px, gap_px=gap_px)
     if region.empty:
         return RootGraph(window=window)
     distance = cv2.distanceTransform(region.mask.view(np.uint8), cv2.DIST_L2, 3)
@@ -164,8 +163,16 @@ def find_landmarks(
     graph = _graph(mask, anchors, px_per_mm, radius, max_gap_mm * px_per_mm)
 
     starts: list[int | None] = []
+    wheres: list[tuple[float, float]] = []
     for anchor in anchors:
-        hit = graph.nearest((anchor.x, anchor.y), radius)
+        where = (anchor.x, anchor.y)
+        hit = graph.nearest(where, radius)
+        if hit is None and anchor.base is not None:
+            # A seed coat beside a long hypocotyl: the root starts at its bottom.
+            fallback = graph.nearest(anchor.base, radius)
+            if fallback is not None:
+                where, hit = anchor.base, fallback
+        wheres.append(where)
         starts.append(None if hit is None else graph.split(*hit))
     choices = choose_primaries(graph, starts, short_px=3.0 * px_per_mm)
 
@@ -182,10 +189,9 @@ def find_landmarks(
     shoot_or_seed = [shoot] if seed is None else [shoot, seed]
 
     results: list[PlantLandmarks] = []
-    for number, (anchor, (best, candidates), path) in enumerate(
-        zip(anchors, choices, paths, strict=True), start=1
+    for number, (where, (best, candidates), path) in enumerate(
+        zip(wheres, choices, paths, strict=True), start=1
     ):
-        where = (anchor.x, anchor.y)
         if best is None or path is None:
             results.append(
                 PlantLandmarks(number, None, None, 0.0, 0.0, reason=NO_ROOT, anchor=where)

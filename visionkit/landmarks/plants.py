@@ -8,7 +8,9 @@ ignored. Plants are sown in a row, so when there are more candidates than
 far from that row are dropped, and the ``expected`` heaviest of the rest are
 kept. Each plant is *anchored* where its root should begin: the seed's
 centroid when a seed is seen, else the bottom of the shoot (the end of the
-hypocotyl).
+hypocotyl). The bottom of the plant's blobs is kept too, as ``base``: a seed
+coat can hang beside a long hypocotyl, millimetres above the root, and the
+root search falls back to the base when nothing starts near the seed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class PlantAnchor:
         area: shoot/seed pixels.
         mass: sum of the shoot/seed probability over those pixels.
         has_seed: whether a seed was seen (then ``(x, y)`` is its centroid).
+        base: the bottom of the plant's shoot and seed pixels; ``None`` when
+            it is ``(x, y)`` itself.
     """
 
     x: float
@@ -41,6 +45,7 @@ class PlantAnchor:
     area: int
     mass: float
     has_seed: bool
+    base: tuple[float, float] | None = None
 
 
 def _crop(mask: np.ndarray) -> tuple[tuple[int, int], np.ndarray]:
@@ -52,6 +57,14 @@ def _crop(mask: np.ndarray) -> tuple[tuple[int, int], np.ndarray]:
     return (int(cols[0]), int(rows[0])), mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
+def _bottom(mine: np.ndarray) -> tuple[float, float]:
+    """The middle of the lowest two rows of ``mine``."""
+    ys, xs = np.nonzero(mine)
+    bottom = ys.max()
+    low = ys >= bottom - 1
+    return float(xs[low].mean()), float(bottom)
+
+
 def _anchor(mine: np.ndarray, seed: np.ndarray | None) -> tuple[float, float, bool]:
     """Where a plant's root should begin, in ``mine``'s coordinates, and whether a seed says so."""
     if seed is not None:
@@ -59,10 +72,8 @@ def _anchor(mine: np.ndarray, seed: np.ndarray | None) -> tuple[float, float, bo
         if seeds.any():
             ys, xs = np.nonzero(seeds)
             return float(xs.mean()), float(ys.mean()), True
-    ys, xs = np.nonzero(mine)
-    bottom = ys.max()
-    low = ys >= bottom - 1
-    return float(xs[low].mean()), float(bottom), False
+    x, y = _bottom(mine)
+    return x, y, False
 
 
 def find_plants(
@@ -135,8 +146,14 @@ def find_plants(
         )
         seeds = None if seed is None else seed[y0 : y0 + h, x0 : x0 + w]
         x, y, has_seed = _anchor(mine, seeds)
+        base = None
+        if has_seed:
+            bx, by = _bottom(mine)
+            base = (bx + x0 + ox, by + y0 + oy)
         candidates.append(
-            PlantAnchor(x + x0 + ox, y + y0 + oy, bbox, int(areas[g]), float(masses[g]), has_seed)
+            PlantAnchor(
+                x + x0 + ox, y + y0 + oy, bbox, int(areas[g]), float(masses[g]), has_seed, base
+            )
         )
     candidates.sort(key=lambda p: -p.mass)
     if len(candidates) > expected:

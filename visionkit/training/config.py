@@ -46,6 +46,8 @@ RESUMABLE_KEYS: frozenset[str] = frozenset(
         "num_workers",
         "out_dir",
         "early_stopping_patience",
+        "time_limit",
+        "init_from",
         "track",
         "experiment",
         "register",
@@ -97,9 +99,24 @@ class TrainConfig:
         channels_last: NHWC memory layout (halves the CPU step time here).
         seed: seed of the weights' initialisation and of every patch.
         num_workers: DataLoader worker processes (0 loads in this process).
+        init_from: a model folder whose weights start the run (fine-tuning);
+            it must have the same architecture, parameters and classes.
+            ``None`` starts from random weights. A resumed run continues
+            from its checkpoint and ignores this.
+        cache: read every plate once before training (in parallel, with
+            ``num_workers`` processes) and keep them in memory, about 6 MB a
+            plate at scale 0.5; workers share them, and each epoch's patches
+            are shuffled across all plates instead of a few at a time. The
+            way to keep a GPU busy.
         out_dir: where checkpoints, models, logs and plots go.
         early_stopping_patience: stop after this many epochs without
             improvement of ``early_stopping_metric`` (0 never stops early).
+        time_limit: minutes of training (validation included) the run may
+            take, over all its sessions; ``None`` for no limit. After each
+            epoch the run re-plans how many epochs fit, at most ``epochs``,
+            and the learning-rate schedule follows that shorter plan, so a
+            run cut to fit still ends with a low learning rate. A run that
+            is out of time stops after the epoch in progress.
         early_stopping_metric: ``val_loss`` (lower is better) or a
             validation score such as ``val_root_iou`` or ``val_mean_iou``.
         track: log the run to MLflow.
@@ -142,9 +159,12 @@ class TrainConfig:
     channels_last: bool = True
     seed: int = 0
     num_workers: int = 0
+    cache: bool = False
+    init_from: str | None = None
     out_dir: str = "runs/train"
     early_stopping_patience: int = 10
     early_stopping_metric: str = "val_root_iou"
+    time_limit: float | None = None
     track: bool = True
     experiment: str = "visionkit"
     register: str | None = None
@@ -156,6 +176,8 @@ class TrainConfig:
         self.out_dir = os.fspath(self.out_dir)
         if self.val_dir is not None:
             self.val_dir = os.fspath(self.val_dir)
+        if self.init_from is not None:
+            self.init_from = os.fspath(self.init_from)
         self.classes = tuple(self.classes)
         mean, std = self.normalize
         self.normalize = (float(mean), float(std))
@@ -182,6 +204,8 @@ class TrainConfig:
         for key in ("weight_decay", "num_workers", "early_stopping_patience"):
             if getattr(self, key) < 0:
                 problems.append(f"{key} must be >= 0, got {getattr(self, key)}")
+        if self.time_limit is not None and not float(self.time_limit) > 0:
+            problems.append(f"time_limit must be positive (minutes), got {self.time_limit}")
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule {self.schedule!r} is unknown; valid: {', '.join(SCHEDULES)}")
         if self.loss not in LOSSES:

@@ -262,7 +262,9 @@ def build_training_data(config: TrainConfig) -> TrainingData:
         normalize=config.normalize,
         length=config.patches_per_epoch,
     )
-    order = BlockShuffleSampler(len(patches), per_image * PLATES_PER_BLOCK, config.seed)
+    # With every plate in memory a block can be the whole epoch: a full shuffle.
+    block = len(patches) if config.cache else per_image * PLATES_PER_BLOCK
+    order = BlockShuffleSampler(len(patches), block, config.seed)
     val_sampler = PatchSampler(
         val_ds,
         config.patch_size,
@@ -271,6 +273,9 @@ def build_training_data(config: TrainConfig) -> TrainingData:
         dish_only=config.dish_only,
         patches_per_image=1,
     )
+    if config.cache:
+        sampler.preload(config.num_workers)
+        val_sampler.preload(config.num_workers)
     logger.info(
         "data: %d training plates, %d validation plates, version %s",
         len(train_ds),

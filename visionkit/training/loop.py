@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import shlex
 import signal
 import threading
@@ -42,7 +43,8 @@ import torch
 
 from visionkit.exceptions import ModelError
 from visionkit.imageio import write_image
-from visionkit.modelfolder import ModelConfig, build_model
+from visionkit.modelfolder import ModelConfig, build_model, load_model
+from visionkit.threads import opencv_threads
 from visionkit.tracking import MlflowTracker, Tracker
 from visionkit.training.card import build_model_config, model_card
 from visionkit.training.checkpoint import (
@@ -139,6 +141,8 @@ class _State:
     loss_sum: float = 0.0
     seen: int = 0
     train_time: float = 0.0
+    wall_time: float = 0.0
+    planned_epochs: int | None = None
     best: float | None = None
     best_epoch: int | None = None
     bad_epochs: int = 0
@@ -157,14 +161,22 @@ class _State:
 
 
 class _StopFlag:
-    """Turns the first Ctrl-C into a request to stop between steps."""
+    """Turns the first Ctrl-C into a request to stop between steps.
+
+    DataLoader workers are forked with this handler and get the same Ctrl-C
+    (it goes to the whole process group); they ignore it, and the training
+    process shuts them down when it stops.
+    """
 
     def __init__(self) -> None:
         self.requested = False
         self._previous: Any = None
         self._installed = False
+        self._pid = os.getpid()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self._pid:
+            return
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
@@ -175,6 +187,7 @@ class _StopFlag:
 
     def __enter__(self) -> _StopFlag:
         if threading.current_thread() is threading.main_thread():
+            self._pid = os.getpid()
             self._previous = signal.signal(signal.SIGINT, self._handle)
             self._installed = True
         return self
@@ -255,6 +268,7 @@ class _Run:
         self.code_version = code_version()
         self.stop = _StopFlag()
         self.samples: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._epoch_started = time.perf_counter()
 
     # -- set-up ------------------------------------------------------------
 
@@ -292,6 +306,8 @@ class _Run:
         self.model = build_model(self.model_config)
         if checkpoint is not None:
             self.model.load_state_dict(checkpoint.weights)
+        elif config.init_from is not None:
+            self._start_from(config.init_from)
         self.model.to(self.device)
         if config.channels_last:
             self.model.to(memory_format=torch.channels_last)
@@ -306,7 +322,7 @@ class _Run:
         )
         self.steps_per_epoch = math.ceil(len(self.data.train) / config.batch_size)
         self.scheduler = build_scheduler(
-            self.optimizer, config.schedule, config.epochs * self.steps_per_epoch
+            self.optimizer, config.schedule, lambda: self.epochs * self.steps_per_epoch
         )
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         if checkpoint is not None:
@@ -318,6 +334,26 @@ class _Run:
             if self.device.type == "cuda" and saved_state.get("cuda_rng"):
                 torch.cuda.set_rng_state_all(saved_state["cuda_rng"])
         return checkpoint
+
+    def _start_from(self, folder: str) -> None:
+        """Load the weights of model ``folder`` into the new network (fine-tuning).
+
+        Raises:
+            ModelError: the folder is not a model, or its architecture,
+                parameters, classes or input channels differ from this run's.
+        """
+        saved = load_model(folder)
+        mine, theirs = self.model_config, saved.config
+        keys = ("architecture", "params", "classes", "in_channels")
+        differ = [key for key in keys if getattr(mine, key) != getattr(theirs, key)]
+        if differ:
+            details = "; ".join(
+                f"{key}: {getattr(theirs, key)!r} there, {getattr(mine, key)!r} here"
+                for key in differ
+            )
+            raise ModelError(f"{folder}: cannot start from this model ({details})")
+        self.model.load_state_dict(saved.module.state_dict())
+        logger.info("starting from the weights of %s (%s v%s)", folder, theirs.name, theirs.version)
 
     def _start_tracking(self, resumed: bool) -> None:
         config = self.config
@@ -437,7 +473,7 @@ class _Run:
         bar = tqdm(
             total=self.steps_per_epoch,
             initial=state.step,
-            desc=f"epoch {epoch + 1}/{config.epochs}",
+            desc=f"epoch {epoch + 1}/{self.epochs}",
             unit="batch",
             disable=not self.progress,
             leave=False,
@@ -532,7 +568,7 @@ class _Run:
             "epoch %d/%d: train loss %.4f, val loss %.4f, val root IoU %.4f, %s %.4f "
             "(best %.4f at epoch %s), %.1f patches/s",
             epoch + 1,
-            config.epochs,
+            self.epochs,
             row["train_loss"],
             row["val_loss"],
             row.get("val_root_iou", math.nan),
@@ -542,6 +578,8 @@ class _Run:
             state.best_epoch,
             row["patches_per_s"],
         )
+        state.wall_time += time.perf_counter() - self._epoch_started
+        self._fit_time_limit(epoch)
         state.epoch, state.step, state.loss_sum, state.seen, state.train_time = (
             epoch + 1,
             0,
@@ -559,6 +597,41 @@ class _Run:
             )
             return True
         return False
+
+    @property
+    def epochs(self) -> int:
+        """The epochs this run will train: ``config.epochs``, or fewer to fit the time limit."""
+        planned = self.state.planned_epochs
+        return self.config.epochs if planned is None else min(planned, self.config.epochs)
+
+    def _fit_time_limit(self, epoch: int) -> None:
+        """Re-plan the run's length so it ends within ``config.time_limit``.
+
+        The average epoch so far (training and validation) says how many
+        epochs fit; the plan never drops below the epochs already done, so a
+        run out of time ends after the current one. The learning-rate
+        schedule reads :attr:`epochs` at every step and follows the new plan.
+        """
+        limit = self.config.time_limit
+        if limit is None:
+            return
+        done = epoch + 1
+        per_epoch = self.state.wall_time / done
+        budget = limit * 60.0
+        fit = int(budget // per_epoch) if per_epoch > 0 else self.config.epochs
+        planned = min(self.config.epochs, max(done, fit))
+        if planned != self.epochs:
+            logger.info(
+                "time limit %.1f min: %.1f s per epoch, so %d of %d epochs fit; "
+                "the learning-rate schedule follows the shorter run",
+                limit,
+                per_epoch,
+                planned,
+                self.config.epochs,
+            )
+        self.state.planned_epochs = planned
+        if planned == done and done < self.config.epochs:
+            logger.info("time limit %.1f min reached after epoch %d", limit, done)
 
     def _resume_hint(self) -> str:
         return (
@@ -582,7 +655,9 @@ class _Run:
         interrupted = stopped_early = False
         try:
             with self.stop:
-                for epoch in range(self.state.epoch, self.config.epochs):
+                epoch = self.state.epoch
+                while epoch < self.epochs:
+                    self._epoch_started = time.perf_counter()
                     if self.state.step < self.steps_per_epoch:
                         self._train_epoch(epoch)
                     metrics = None if self.stop.requested else self._validate()
@@ -593,6 +668,7 @@ class _Run:
                     if self._end_epoch(epoch, metrics):
                         stopped_early = True
                         break
+                    epoch += 1
         except KeyboardInterrupt:
             interrupted = True
             logger.warning("stopped at once; the previous checkpoint is kept")
@@ -715,7 +791,9 @@ def train(
     if command is None:
         command = f"visionkit.training.train({shlex.quote(str(config.data_dir))}, ...)"
     redirect = logging_redirect_tqdm() if progress else contextlib.nullcontext()
-    with _log_to(out / LOG_FILE), deterministic(config.seed), redirect:
+    # Worker processes are the parallelism; see visionkit.threads.
+    threads = opencv_threads(1) if config.num_workers else contextlib.nullcontext()
+    with _log_to(out / LOG_FILE), deterministic(config.seed), redirect, threads:
         run = _Run(
             config,
             resume=resume,

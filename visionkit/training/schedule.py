@@ -47,18 +47,27 @@ def lr_factor(name: str, step: int, total_steps: int) -> float:
 
 
 def build_scheduler(
-    optimizer: torch.optim.Optimizer, name: str, total_steps: int
+    optimizer: torch.optim.Optimizer, name: str, total_steps: int | Callable[[], int]
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """A per-step :class:`~torch.optim.lr_scheduler.LambdaLR` for schedule ``name``.
 
     The factor is a closure, not an object, so the scheduler's saved state
     holds only the step count and a resumed run uses ``total_steps`` of its
-    own (possibly longer) config.
+    own (possibly longer) config. ``total_steps`` may be a callable, read at
+    every step, for a run that re-plans its length as it goes (a time limit).
     """
-    lr_factor(name, 0, total_steps)  # fail now, naming the valid schedules
+    if callable(total_steps):
+        horizon = total_steps
+    else:
+        fixed = int(total_steps)
+
+        def horizon() -> int:
+            return fixed
+
+    lr_factor(name, 0, horizon())  # fail now, naming the valid schedules
 
     def factor(step: int) -> float:
-        return lr_factor(name, step, total_steps)
+        return lr_factor(name, step, horizon())
 
     schedule: Callable[[int], float] = factor
     return torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
