@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from visionkit.evaluation.report import EvaluationReport
 
 __all__ = ["evaluate"]
 
@@ -72,6 +76,11 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     is_flag=True,
     help="Fit temperature scaling; write a calibrated model copy to OUT/calibrated_model.",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit with status 1 when a target FAILs (a gate for CI or retraining).",
+)
 @click.option("--no-track", is_flag=True, help="Do not log to MLflow.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
@@ -85,6 +94,7 @@ def evaluate(
     limit: int | None,
     backend: str,
     fit_temperature: bool,
+    check: bool,
     no_track: bool,
     as_json: bool,
     no_progress: bool,
@@ -114,6 +124,7 @@ def evaluate(
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
+        _exit_on_failure(report, check)
         return
     click.echo(report.summary_table())
     if report.temperature is not None:
@@ -126,3 +137,13 @@ def evaluate(
     click.echo(f"\nreport: {out_dir / 'report.json'}")
     if report.mlflow_run_id:
         click.echo(f"MLflow run: {report.mlflow_run_id}")
+    _exit_on_failure(report, check)
+
+
+def _exit_on_failure(report: EvaluationReport, check: bool) -> None:
+    """With ``--check``, exit 1 naming the failed targets."""
+    if not check or report.passed:
+        return
+    failed = [r.target.name for r in report.target_results() if r.status == "FAIL"]
+    click.echo(f"check failed: {', '.join(failed)}", err=True)
+    raise SystemExit(1)
