@@ -182,6 +182,26 @@ def _find_landmarks(
     return list(run(seg.probabilities, agreement))
 
 
+def _plant_roots(seg: SegmentationResult, *, expected_plants: int, threshold: float) -> np.ndarray:
+    """The working-scale root pixels of the plants' root systems (see ``plant_roots_only``)."""
+    from visionkit.landmarks import plant_root_mask
+
+    def channel(name: str) -> np.ndarray | None:
+        if name not in seg.classes:
+            return None
+        return np.asarray(seg.probabilities[seg.classes.index(name)], dtype=np.float32)
+
+    return plant_root_mask(
+        channel("root"),  # type: ignore[arg-type]
+        channel("shoot"),  # type: ignore[arg-type]
+        channel("seed"),
+        expected_plants=expected_plants,
+        px_per_mm=seg.working_px_per_mm,
+        threshold=threshold,
+        occluded_prob=channel("occluded_root"),
+    )
+
+
 def _clip01(value: float | None) -> float:
     number = 0.0 if value is None else float(value)
     return min(1.0, max(0.0, number)) if np.isfinite(number) else 0.0
@@ -264,6 +284,10 @@ class Predictor:
         refine: radius in working pixels of the edge-aware upsampling of
             those masks (:mod:`~visionkit.inference.refine`); 0 upsamples
             bilinearly.
+        plant_roots_only: root masks keep only the plants' root systems
+            (:func:`~visionkit.landmarks.plant_root_mask`), leaving out fibres,
+            scratches and specks away from every root; ``False`` keeps every
+            pixel the model calls root.
         max_pixels: refuse images with more pixels (default ``VISIONKIT_MAX_PIXELS``).
         dish: ``"auto"`` (detect), ``None`` (whole image) or an ``(x0, y0, x1, y1)`` box.
         pm: the plugin manager for architectures (default: a fresh one).
@@ -288,6 +312,7 @@ class Predictor:
         threshold: float = 0.5,
         masks: bool = True,
         refine: int | None = None,
+        plant_roots_only: bool = True,
         max_pixels: int | None = None,
         dish: Any = "auto",
         pm: Any = None,
@@ -310,6 +335,7 @@ class Predictor:
         if refine is not None and refine < 0:
             raise ValueError(f"refine must be >= 0, got {refine}")
         self.refine = DEFAULT_RADIUS if refine is None else int(refine)
+        self.plant_roots_only = plant_roots_only
         self.max_pixels = max_pixels
         self.dish = dish
         self._runtime: Runtime | None = None
@@ -391,6 +417,10 @@ class Predictor:
 
         landmarks_start = time.perf_counter()
         found = _find_landmarks(seg, expected_plants=self.expected_plants, threshold=self.threshold)
+        if self.plant_roots_only:
+            seg.root_support = _plant_roots(
+                seg, expected_plants=self.expected_plants, threshold=self.threshold
+            )
         plants, plant_warnings = _plants(seg, found, self.expected_plants)
         landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0
         warnings.extend(plant_warnings)

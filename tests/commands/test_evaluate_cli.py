@@ -64,6 +64,7 @@ def test_json_output_and_limit(setup: tuple[Path, Path], tmp_path: Path) -> None
     assert [r["image"] for r in report["per_image"]] == ["plate_a.png"]
     assert report["settings"]["scale"] == 1.0
     assert report["settings"]["refine"] == 3
+    assert report["settings"]["plant_roots_only"] is True
     assert {t["status"] for t in report["targets"]} <= {"PASS", "FAIL", "n/a"}
 
 
@@ -76,7 +77,7 @@ def test_check_turns_a_failed_target_into_exit_status_1(
         [
             "evaluate", "--model", str(model), "--data", str(data), "--out", str(tmp_path),
             "--backend", "torch", "--no-track", "--no-progress", "--limit", "1",
-            "--refine-radius", "0", "--check",
+            "--refine-radius", "0", "--all-roots", "--check",
         ],
     )  # fmt: skip
     assert result.exit_code == 1, result.output
@@ -84,6 +85,7 @@ def test_check_turns_a_failed_target_into_exit_status_1(
     assert "root F1" in result.output.split("check failed: ")[1]
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["settings"]["refine"] == 0
+    assert report["settings"]["plant_roots_only"] is False
 
 
 def test_missing_model_and_bad_data_fail_with_a_message(

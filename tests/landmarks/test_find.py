@@ -328,3 +328,31 @@ def test_a_working_scale_dish_takes_well_under_a_second(make_maps):
 
     assert len(plants) == 5
     assert best < 0.5  # about 30 ms here; the target is 150 ms on one core
+
+
+def test_plant_root_mask_keeps_the_plants_roots_and_drops_far_debris(make_maps):
+    from visionkit.landmarks import plant_root_mask
+
+    maps = _straight_plate(make_maps)
+    maps.line([(150, TOP + 420), (150, TOP + 440)], width=3)  # plant 1's root, broken off
+    maps.line([(820, 700), (880, 860)], width=2)  # a fibre far from every plant
+    maps.line([(20, 40), (120, 45)], width=2)  # a scratch above the row
+
+    kept = plant_root_mask(maps.root, maps.shoot, maps.seed, occluded_prob=maps.occluded)
+
+    assert kept.dtype == bool
+    assert kept.shape == maps.root.shape
+    for x in XS:
+        assert kept[TOP + 200, x - 1 : x + 2].all()  # every plant's root
+    assert kept[TOP + 430, 150]  # the broken-off piece, within the bridged gap
+    assert not kept[780, 850]  # the fibre
+    assert not kept[42, 70]  # the scratch
+    assert not kept[maps.root < 0.5].any()  # nothing that is not root
+
+
+def test_plant_root_mask_without_plants_keeps_nothing(make_maps):
+    from visionkit.landmarks import plant_root_mask
+
+    maps = make_maps()
+    maps.line([(300, 100), (300, 500)], width=3)
+    assert not plant_root_mask(maps.root, maps.shoot, maps.seed).any()

@@ -55,6 +55,11 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 )
 @click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
 @click.option(
+    "--all-roots",
+    is_flag=True,
+    help="Keep every root pixel in the masks, not only the plants' root systems.",
+)
+@click.option(
     "--refine-radius",
     "refine",
     type=click.IntRange(min=0),
@@ -90,6 +95,7 @@ def evaluate(
     out_dir: Path,
     scale: float | None,
     tta: bool,
+    all_roots: bool,
     refine: int | None,
     limit: int | None,
     backend: str,
@@ -120,6 +126,7 @@ def evaluate(
         backend=backend,
         fit_temperature=fit_temperature,
         refine=refine,
+        plant_roots_only=not all_roots,
         progress=not no_progress and not as_json,
     )
     if as_json:

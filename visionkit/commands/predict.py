@@ -75,6 +75,11 @@ def _summary(result: PipelineResult) -> str:
 )
 @click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
 @click.option(
+    "--all-roots",
+    is_flag=True,
+    help="Keep every root pixel in the masks, not only the plants' root systems.",
+)
+@click.option(
     "--refine-radius",
     "refine",
     type=click.IntRange(min=0),
@@ -107,6 +112,7 @@ def predict(
     adapters: str,
     calibration: str | None,
     tta: bool,
+    all_roots: bool,
     refine: int | None,
     backend: str,
     scale: float | None,
@@ -130,6 +136,7 @@ def predict(
         calibration=calibration,
         tta=tta,
         refine=refine,
+        plant_roots_only=not all_roots,
         expected_plants=expected_plants,
         backend=backend,
         scale=scale,

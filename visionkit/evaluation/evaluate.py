@@ -289,6 +289,7 @@ def evaluate(
     plots: bool = True,
     progress: bool = True,
     refine: int | None = None,
+    plant_roots_only: bool = True,
 ) -> EvaluationReport:
     """Score a model on the full labelled plates of ``data_dir`` (see the module docstring).
 
@@ -318,6 +319,8 @@ def evaluate(
         refine: radius of the edge-aware mask upsampling (as for
             :class:`~visionkit.pipeline.Predictor`); ``None`` is the default,
             0 upsamples bilinearly.
+        plant_roots_only: score root masks limited to the plants' root
+            systems (as :class:`~visionkit.pipeline.Predictor` does by default).
 
     Returns:
         The :class:`~visionkit.evaluation.report.EvaluationReport` (also in
@@ -345,6 +348,7 @@ def evaluate(
         threshold=threshold,
         masks=False,
         refine=refine,
+        plant_roots_only=plant_roots_only,
     )
     model = predictor.model
     classes = tuple(model.config.classes)
@@ -395,6 +399,7 @@ def evaluate(
             "scale": float(model.config.scale if scale is None else scale),
             "tta": tta,
             "refine": predictor.refine,
+            "plant_roots_only": predictor.plant_roots_only,
             "backend": predictor.backend,
             "limit": limit,
             "tolerance_mm": tolerance_mm,

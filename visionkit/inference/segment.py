@@ -66,6 +66,9 @@ _NOMINAL_PX_PER_MM = 20.0
 #: strongest edge around: it is upsampled linearly.
 REFINED_CLASSES = frozenset({"root", "shoot", "seed"})
 
+#: Classes whose masks ``root_support`` limits to the plants' root systems.
+SUPPORTED_CLASSES = frozenset({"root", "occluded_root"})
+
 
 @dataclass
 class SegmentationResult:
@@ -93,6 +96,11 @@ class SegmentationResult:
         refine_radius: the guided filter's radius in working pixels for
             masks at input size (:mod:`~visionkit.inference.refine`); 0 upsamples
             bilinearly.
+        root_support: ``(h, w)`` bool at working resolution, the root pixels
+            that belong to the plants
+            (:func:`~visionkit.landmarks.plant_root_mask`); when set, root and
+            occluded-root masks at input size keep only what lies near it.
+            ``None`` keeps every root pixel.
     """
 
     probabilities: np.ndarray
@@ -109,6 +117,7 @@ class SegmentationResult:
     backend: str = ""
     guide: np.ndarray | None = field(default=None, repr=False)
     refine_radius: int = 0
+    root_support: np.ndarray | None = field(default=None, repr=False)
 
     @functools.cached_property
     def uncertainty(self) -> np.ndarray:
@@ -214,11 +223,25 @@ class SegmentationResult:
                 margin = guided_upsample(margin, self.guide, radius=self.refine_radius)
             else:
                 margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
+        keep = margin > 0
+        if self.root_support is not None and name in SUPPORTED_CLASSES:
+            keep &= self._support_at_crop_size()
         width, height = self.input_size
         full = np.zeros((height, width), dtype=np.uint8)
         x0, y0 = self.offset
-        full[y0 : y0 + ch, x0 : x0 + cw] = np.where(margin > 0, 255, 0).astype(np.uint8)
+        full[y0 : y0 + ch, x0 : x0 + cw] = np.where(keep, 255, 0).astype(np.uint8)
         return full
+
+    def _support_at_crop_size(self) -> np.ndarray:
+        """``root_support`` grown by two working pixels (edges refine outward), at crop size."""
+        import cv2
+
+        assert self.root_support is not None
+        grown = cv2.dilate(self.root_support.astype(np.uint8), np.ones((5, 5), np.uint8))
+        cw, ch = self.crop_size
+        if (cw, ch) != self.working_size:
+            grown = cv2.resize(grown, (cw, ch), interpolation=cv2.INTER_NEAREST)
+        return np.asarray(grown, dtype=bool)
 
     def masks_at_input_size(
         self, names: Sequence[str] = ("root", "shoot", "seed")

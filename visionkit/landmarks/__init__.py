@@ -18,8 +18,15 @@ measures.
 
 from __future__ import annotations
 
-from visionkit.landmarks.find import NO_ROOT, find_landmarks
+from visionkit.landmarks.find import NO_ROOT, find_landmarks, plant_root_mask
 from visionkit.landmarks.plants import PlantAnchor, find_plants
 from visionkit.landmarks.result import PlantLandmarks
 
-__all__ = ["NO_ROOT", "PlantAnchor", "PlantLandmarks", "find_landmarks", "find_plants"]
+__all__ = [
+    "NO_ROOT",
+    "PlantAnchor",
+    "PlantLandmarks",
+    "find_landmarks",
+    "find_plants",
+    "plant_root_mask",
+]

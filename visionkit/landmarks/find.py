@@ -34,7 +34,7 @@ from visionkit.landmarks.primary import PathChoice, choose_primaries, path_pixel
 from visionkit.landmarks.region import root_region
 from visionkit.landmarks.result import PlantLandmarks
 
-__all__ = ["find_landmarks"]
+__all__ = ["find_landmarks", "plant_root_mask"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ def _graph(
     from visionkit.landmarks.skeleton import skeleton_graph
 
     window = max(4, round(1.5 * ppm))
-    points = [(a.x, a.y) for a in anchors] + [a.base for a in anchors if a.base is not None]
-    region = root_region(mask, points, start_radius_px=radius_px, gap_px=gap_px)
+    region = root_region(mask, _points(anchors), start_radius_px=radius_px, gap_px=gap_px)
     if region.empty:
         return RootGraph(window=window)
     distance = cv2.distanceTransform(region.mask.view(np.uint8), cv2.DIST_L2, 3)
@@ -97,6 +96,77 @@ def _rival(candidates: list[PathChoice], best: PathChoice, graph: RootGraph, far
         if float(np.hypot(*(where - tip))) > far:
             return other.score
     return 0.0
+
+
+def _points(anchors: Sequence[PlantAnchor]) -> list[tuple[float, float]]:
+    """Where roots may begin: each anchor, and the base of a plant anchored on its seed."""
+    return [(a.x, a.y) for a in anchors] + [a.base for a in anchors if a.base is not None]
+
+
+def _maps_and_plants(
+    root_prob: np.ndarray,
+    shoot_prob: np.ndarray,
+    seed_prob: np.ndarray | None,
+    occluded_prob: np.ndarray | None,
+    expected_plants: int,
+    px_per_mm: float,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, list[PlantAnchor]]:
+    """Checked maps (root joined by occluded root), the root mask, and the plants."""
+    if expected_plants < 1:
+        raise ValueError(f"find_landmarks: expected_plants must be >= 1, got {expected_plants}")
+    if px_per_mm <= 0:
+        raise ValueError(f"find_landmarks: px_per_mm must be positive, got {px_per_mm}")
+    root = _prob("root_prob", root_prob, None)
+    shoot = _prob("shoot_prob", shoot_prob, root.shape)
+    seed = None if seed_prob is None else _prob("seed_prob", seed_prob, root.shape)
+    if occluded_prob is not None:
+        root = np.maximum(root, _prob("occluded_prob", occluded_prob, root.shape))
+    mask = root >= threshold
+    anchors = find_plants(
+        shoot, seed, expected=expected_plants, px_per_mm=px_per_mm, threshold=threshold
+    )
+    return root, shoot, seed, mask, anchors
+
+
+def plant_root_mask(
+    root_prob: np.ndarray,
+    shoot_prob: np.ndarray,
+    seed_prob: np.ndarray | None = None,
+    *,
+    expected_plants: int = 5,
+    px_per_mm: float = 10.0,
+    threshold: float = 0.5,
+    occluded_prob: np.ndarray | None = None,
+    start_radius_mm: float = 3.0,
+    max_gap_mm: float = 3.0,
+) -> np.ndarray:
+    """The root (and occluded-root) pixels that belong to the plants, as a bool map.
+
+    The pieces of the root mask that :func:`find_landmarks` would search:
+    those beginning within ``start_radius_mm`` of a plant and those within
+    ``max_gap_mm`` of a kept piece (see :mod:`~visionkit.landmarks.region`).
+    Fibres, scratches and specks away from every root system are left out;
+    with no plant found, nothing is kept. Arguments as for
+    :func:`find_landmarks`.
+    """
+    _, _, _, mask, anchors = _maps_and_plants(
+        root_prob, shoot_prob, seed_prob, occluded_prob, expected_plants, px_per_mm, threshold
+    )
+    kept = np.zeros(mask.shape, dtype=bool)
+    if not anchors:
+        return kept
+    region = root_region(
+        mask,
+        _points(anchors),
+        start_radius_px=start_radius_mm * px_per_mm,
+        gap_px=max_gap_mm * px_per_mm,
+    )
+    if not region.empty:
+        x0, y0 = region.origin
+        h, w = region.mask.shape
+        kept[y0 : y0 + h, x0 : x0 + w] = region.mask
+    return kept
 
 
 def find_landmarks(
@@ -142,19 +212,8 @@ def find_landmarks(
         ValueError: maps that are not 2-D or differ in shape, or a bad parameter.
     """
     began = time.perf_counter()
-    if expected_plants < 1:
-        raise ValueError(f"find_landmarks: expected_plants must be >= 1, got {expected_plants}")
-    if px_per_mm <= 0:
-        raise ValueError(f"find_landmarks: px_per_mm must be positive, got {px_per_mm}")
-    root = _prob("root_prob", root_prob, None)
-    shoot = _prob("shoot_prob", shoot_prob, root.shape)
-    seed = None if seed_prob is None else _prob("seed_prob", seed_prob, root.shape)
-    if occluded_prob is not None:
-        root = np.maximum(root, _prob("occluded_prob", occluded_prob, root.shape))
-    mask = root >= threshold
-
-    anchors = find_plants(
-        shoot, seed, expected=expected_plants, px_per_mm=px_per_mm, threshold=threshold
+    root, shoot, seed, mask, anchors = _maps_and_plants(
+        root_prob, shoot_prob, seed_prob, occluded_prob, expected_plants, px_per_mm, threshold
     )
     if not anchors:
         logger.info("find_landmarks: no plant found (no shoot or seed above %.2f)", threshold)
