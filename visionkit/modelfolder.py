@@ -61,6 +61,11 @@ class ModelConfig:
         patch_size: training patch size in working-scale pixels.
         normalize: ``(mean, std)`` applied to pixel values scaled to [0, 1].
         temperature: logit temperature from calibration (1.0 = none).
+        mask_thresholds: per class, the margin ``p(class) - max(other
+            classes)`` above which a pixel is in the class's mask at the input
+            size; 0 (the arg-max) for classes not listed. Fitted on held-out
+            plates by ``visionkit evaluate --fit-masks`` to match how the
+            labels draw a root's edge.
         name: registry name, e.g. ``"root-unet"``.
         version: registry version.
         extra: anything else worth keeping (data version, metrics).
@@ -74,6 +79,7 @@ class ModelConfig:
     patch_size: int = 256
     normalize: tuple[float, float] = (0.5, 0.25)
     temperature: float = 1.0
+    mask_thresholds: dict[str, float] = field(default_factory=dict)
     name: str = "visionkit-model"
     version: str = "0"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -39,6 +39,7 @@ def test_evaluate_prints_the_summary_and_writes_the_report(
     code, output = _run(
         "--model", str(model), "--data", str(data), "--out", str(out),
         "--backend", "torch", "--no-track", "--no-progress", "--fit-temperature",
+        "--fit-masks",
     )  # fmt: skip
     assert code == 0, output
     assert "root F1" in output
@@ -49,6 +50,13 @@ def test_evaluate_prints_the_summary_and_writes_the_report(
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["data"]["images"] == 2
     assert (out / "calibrated_model" / "config.json").is_file()
+    calibrated = json.loads((out / "calibrated_model" / "config.json").read_text("utf-8"))
+    assert set(calibrated["mask_thresholds"]) == {"root", "shoot", "seed"}
+    assert calibrated["temperature"] == report["temperature"]["fitted"]
+    assert "mask thresholds (F1 at the model's threshold -> fitted):" in output
+    assert report["mask_thresholds"]["fitted"] == calibrated["mask_thresholds"]
+    card = (out / "calibrated_model" / "MODEL_CARD.md").read_text("utf-8")
+    assert "--fit-masks" in card
     for name in ("per_class.png", "reliability.png", "tip_errors.png", "summary.txt"):
         assert (out / name).is_file()
 

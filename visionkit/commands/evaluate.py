@@ -82,6 +82,11 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     help="Fit temperature scaling; write a calibrated model copy to OUT/calibrated_model.",
 )
 @click.option(
+    "--fit-masks",
+    is_flag=True,
+    help="Fit each class's mask threshold (held-out plates!); written to OUT/calibrated_model.",
+)
+@click.option(
     "--check",
     is_flag=True,
     help="Exit with status 1 when a target FAILs (a gate for CI or retraining).",
@@ -100,6 +105,7 @@ def evaluate(
     limit: int | None,
     backend: str,
     fit_temperature: bool,
+    fit_masks: bool,
     check: bool,
     no_track: bool,
     as_json: bool,
@@ -125,6 +131,7 @@ def evaluate(
         limit=limit,
         backend=backend,
         fit_temperature=fit_temperature,
+        fit_masks=fit_masks,
         refine=refine,
         plant_roots_only=not all_roots,
         progress=not no_progress and not as_json,
@@ -141,6 +148,18 @@ def evaluate(
             f"\nfitted temperature {report.temperature['fitted']:.4f} "
             f"(model's {report.temperature['model']:.4g}){where}"
         )
+    if report.mask_thresholds is not None:
+        fit = report.mask_thresholds
+        click.echo("\nmask thresholds (F1 at the model's threshold -> fitted):")
+        for name, value in fit["fitted"].items():
+            before = fit["f1_at_model"].get(name)
+            was = "n/a" if before is None else f"{before:.4f}"
+            click.echo(
+                f"  {name:<8} {fit['model'][name]:+.2f} -> {value:+.2f}   "
+                f"F1 {was} -> {fit['f1_fitted'][name]:.4f}"
+            )
+        if fit.get("model_copy"):
+            click.echo(f"calibrated model: {fit['model_copy']}")
     click.echo(f"\nreport: {out_dir / 'report.json'}")
     if report.mlflow_run_id:
         click.echo(f"MLflow run: {report.mlflow_run_id}")

@@ -33,6 +33,11 @@ temperature (``fit_temperature=True``)
     replaced in ``config.json``, ready for ``--model``; the original folder
     is never touched. With TTA the blended probabilities are averaged over
     flips, so the recovered logits are an approximation.
+mask thresholds (``fit_masks=True``)
+    for root, shoot and seed, the margin threshold of best F1 over the
+    plates (:mod:`~visionkit.evaluation.mask_fit`), written into the same
+    copy of the model as ``mask_thresholds``. Fit on held-out plates, not on
+    the test set the model is then judged on.
 
 ``out_dir`` receives ``report.json``, ``summary.txt``, ``per_class.png``,
 ``reliability.png`` and ``tip_errors.png``; the run is logged to MLflow in
@@ -193,8 +198,14 @@ class _TemperatureSamples:
         }
 
 
-def _write_calibrated_copy(model: SavedModel, temperature: float, out_dir: Path) -> Path | None:
-    """Copy the model folder with ``temperature`` in its config; ``None`` without a folder."""
+def _write_calibrated_copy(
+    model: SavedModel,
+    out_dir: Path,
+    *,
+    temperature: float | None,
+    mask_thresholds: dict[str, float] | None,
+) -> Path | None:
+    """Copy the model folder with the fitted values in its config; ``None`` without a folder."""
     import json
     from dataclasses import replace
 
@@ -202,23 +213,29 @@ def _write_calibrated_copy(model: SavedModel, temperature: float, out_dir: Path)
 
     source = Path(model.path)
     if not (source / WEIGHTS_FILE).is_file():
-        logger.warning(
-            "the model has no folder to copy (%s); fitted temperature %.4f not written",
-            source,
-            temperature,
-        )
+        logger.warning("the model has no folder to copy (%s); fitted values not written", source)
         return None
     target = out_dir / CALIBRATED_MODEL_DIR
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
     if (source / MODEL_CARD_FILE).is_file():
         card = (source / MODEL_CARD_FILE).read_text(encoding="utf-8")
-        card += (
-            f"\n\nTemperature set to {temperature:.4f} by `visionkit evaluate "
-            f"--fit-temperature` (was {model.config.temperature}).\n"
-        )
+        if temperature is not None:
+            card += (
+                f"\n\nTemperature set to {temperature:.4f} by `visionkit evaluate "
+                f"--fit-temperature` (was {model.config.temperature}).\n"
+            )
+        if mask_thresholds is not None:
+            card += (
+                f"\n\nMask thresholds set to {mask_thresholds} by `visionkit evaluate "
+                f"--fit-masks` (were {model.config.mask_thresholds or 'all 0'}).\n"
+            )
         (target / MODEL_CARD_FILE).write_text(card, encoding="utf-8")
-    config = replace(model.config, temperature=float(temperature))
+    config = model.config
+    if temperature is not None:
+        config = replace(config, temperature=float(temperature))
+    if mask_thresholds is not None:
+        config = replace(config, mask_thresholds={**config.mask_thresholds, **mask_thresholds})
     (target / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n", "utf-8")
     return target
 
@@ -280,6 +297,7 @@ def evaluate(
     limit: int | None = None,
     backend: str | None = None,
     fit_temperature: bool = False,
+    fit_masks: bool = False,
     expected_plants: int = 5,
     threshold: float = 0.5,
     tolerance_mm: float = TOLERANCE_MM,
@@ -305,6 +323,8 @@ def evaluate(
             ``evaluation``); pass :class:`visionkit.tracking.Tracker()` to log nothing.
         limit: evaluate only the first ``limit`` plates (sorted by name).
         backend: inference runtime (``None``: the default, ONNX Runtime).
+        fit_masks: fit each class's mask threshold (see the module
+            docstring); written into the same copy of the model.
         fit_temperature: fit temperature scaling and write a calibrated copy
             of the model to ``out_dir/calibrated_model``.
         expected_plants: seedlings per dish.
@@ -375,6 +395,7 @@ def evaluate(
             classes=classes,
             root=root,
             fit_temperature=fit_temperature,
+            fit_masks=fit_masks,
             tolerance_mm=tolerance_mm,
             confident=confident,
             match_distance_mm=match_distance_mm,
@@ -407,9 +428,18 @@ def evaluate(
             "match_distance_mm": match_distance_mm,
             "bins": bins,
         }
-        if report.temperature is not None:
-            copy = _write_calibrated_copy(model, report.temperature["fitted"], out)
-            report.temperature["model_copy"] = None if copy is None else str(copy)
+        if report.temperature is not None or report.mask_thresholds is not None:
+            copy = _write_calibrated_copy(
+                model,
+                out,
+                temperature=None if report.temperature is None else report.temperature["fitted"],
+                mask_thresholds=(
+                    None if report.mask_thresholds is None else report.mask_thresholds["fitted"]
+                ),
+            )
+            for fit in (report.temperature, report.mask_thresholds):
+                if fit is not None:
+                    fit["model_copy"] = None if copy is None else str(copy)
         _write_outputs(report, out, plots=plots)
         run.log_params(
             {f"eval.{k}": v for k, v in report.settings.items()} | {"eval.images": count}
@@ -432,6 +462,7 @@ def _evaluate_plates(
     classes: tuple[str, ...],
     root: int,
     fit_temperature: bool,
+    fit_masks: bool,
     tolerance_mm: float,
     confident: float,
     match_distance_mm: float,
@@ -441,8 +472,10 @@ def _evaluate_plates(
     """Run and score every plate; the report's model, data and settings are filled by the caller."""
     from tqdm import tqdm
 
+    from visionkit.evaluation.mask_fit import MaskThresholdFit
     from visionkit.training.metrics import ConfusionMatrix
 
+    mask_fit = MaskThresholdFit(classes) if fit_masks else None
     total = ConfusionMatrix(len(classes))
     reliability = ReliabilityAccumulator(bins)
     samples = _TemperatureSamples(per_plate=max(1, TEMPERATURE_PIXELS // max(count, 1)))
@@ -462,6 +495,8 @@ def _evaluate_plates(
             matrix.update(_predicted_labels(seg, classes), truth)
             total.merge(matrix)
             reliability.update(seg.prob("root"), _coverage(truth, seg, root))
+            if mask_fit is not None:
+                mask_fit.add(seg, truth)
             if fit_temperature:
                 samples.add(seg, truth, temperature)
             record: dict[str, Any] = {
@@ -509,6 +544,9 @@ def _evaluate_plates(
             confident=confident,
         ).to_dict()
     fitted = samples.fit(temperature, root) if fit_temperature and samples.labels else None
+    thresholds = None
+    if mask_fit is not None and mask_fit.counts:
+        thresholds = mask_fit.result(dict(predictor.model.config.mask_thresholds))
     return EvaluationReport(
         model={},
         data={},
@@ -521,6 +559,7 @@ def _evaluate_plates(
         plants=[e.to_dict() for e in errors],
         calibration=reliability.result().to_dict(),
         temperature=fitted,
+        mask_thresholds=thresholds,
         created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
 

@@ -139,6 +139,8 @@ class EvaluationReport:
         plants: every ground-truth plant's errors (``PlantError`` dicts).
         calibration: the root probabilities' reliability diagram and ECE.
         temperature: the fitted temperature, when asked for.
+        mask_thresholds: the fitted mask thresholds and F1 per threshold,
+            when asked for (:mod:`~visionkit.evaluation.mask_fit`).
         targets: each target's value and status.
         files: what was written (name -> path).
         created_at: when (UTC, ISO 8601).
@@ -156,6 +158,7 @@ class EvaluationReport:
     plants: list[dict[str, Any]] = field(default_factory=list)
     calibration: dict[str, Any] = field(default_factory=dict)
     temperature: dict[str, Any] | None = None
+    mask_thresholds: dict[str, Any] | None = None
     targets: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
@@ -224,6 +227,7 @@ class EvaluationReport:
                 "landmarks": self.landmarks,
                 "calibration": self.calibration,
                 "temperature": self.temperature,
+                "mask_thresholds": self.mask_thresholds,
                 "per_image": self.per_image,
                 "plants": self.plants,
                 "files": self.files,
@@ -258,6 +262,7 @@ class EvaluationReport:
             plants=data.get("plants", []),
             calibration=data.get("calibration", {}),
             temperature=data.get("temperature"),
+            mask_thresholds=data.get("mask_thresholds"),
             files=data.get("files", {}),
             created_at=data.get("created_at", ""),
             mlflow_run_id=data.get("mlflow_run_id"),

@@ -69,6 +69,10 @@ REFINED_CLASSES = frozenset({"root", "shoot", "seed"})
 #: Classes whose masks ``root_support`` limits to the plants' root systems.
 SUPPORTED_CLASSES = frozenset({"root", "occluded_root"})
 
+#: The margin given to root pixels outside the plants' root systems: below
+#: any threshold (margins of probabilities lie in [-1, 1]).
+OUTSIDE_SUPPORT = np.float32(-2.0)
+
 
 @dataclass
 class SegmentationResult:
@@ -101,6 +105,8 @@ class SegmentationResult:
             (:func:`~visionkit.landmarks.plant_root_mask`); when set, root and
             occluded-root masks at input size keep only what lies near it.
             ``None`` keeps every root pixel.
+        mask_thresholds: per class, the margin above which a pixel is in the
+            mask at input size (``ModelConfig.mask_thresholds``); 0 otherwise.
     """
 
     probabilities: np.ndarray
@@ -118,6 +124,7 @@ class SegmentationResult:
     guide: np.ndarray | None = field(default=None, repr=False)
     refine_radius: int = 0
     root_support: np.ndarray | None = field(default=None, repr=False)
+    mask_thresholds: dict[str, float] = field(default_factory=dict)
 
     @functools.cached_property
     def uncertainty(self) -> np.ndarray:
@@ -201,14 +208,31 @@ class SegmentationResult:
         out[..., 1] = (xy[..., 1] - self.offset[1] + 0.5) * sy - 0.5
         return out
 
-    def mask_at_input_size(self, name: str) -> np.ndarray:
-        """Class ``name``'s arg-max mask at the input image's size, ``uint8`` 0/255.
+    def mask_at_input_size(self, name: str, threshold: float | None = None) -> np.ndarray:
+        """Class ``name``'s mask at the input image's size, ``uint8`` 0/255.
 
-        The margin ``p(name) - max(other classes)`` is brought to the crop's
-        size and thresholded at 0, so thin roots stay smooth and connected
-        instead of turning into blocks; outside the crop is 0. With a
-        ``guide`` and ``refine_radius`` the upsampling of root, shoot and seed
-        is edge-aware (it puts the mask's edges on the image's), else linear.
+        :meth:`margin_at_crop_size` above ``threshold`` (default: the model's
+        ``mask_thresholds`` entry, else 0, the arg-max); outside the crop is 0.
+        """
+        if threshold is None:
+            threshold = float(self.mask_thresholds.get(name, 0.0))
+        keep = self.margin_at_crop_size(name) > threshold
+        width, height = self.input_size
+        full = np.zeros((height, width), dtype=np.uint8)
+        x0, y0 = self.offset
+        cw, ch = self.crop_size
+        full[y0 : y0 + ch, x0 : x0 + cw] = np.where(keep, 255, 0).astype(np.uint8)
+        return full
+
+    def margin_at_crop_size(self, name: str) -> np.ndarray:
+        """The margin ``p(name) - max(other classes)`` over the crop, ``float32``.
+
+        Brought from the working scale to the crop's size so thin roots stay
+        smooth and connected instead of turning into blocks. With a ``guide``
+        and ``refine_radius`` the upsampling of root, shoot and seed is
+        edge-aware (it puts the mask's edges on the image's), else linear.
+        With ``root_support``, root and occluded-root pixels away from the
+        plants' root systems get :data:`OUTSIDE_SUPPORT`.
         """
         import cv2
 
@@ -223,14 +247,10 @@ class SegmentationResult:
                 margin = guided_upsample(margin, self.guide, radius=self.refine_radius)
             else:
                 margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        keep = margin > 0
+        margin = np.asarray(margin, dtype=np.float32)
         if self.root_support is not None and name in SUPPORTED_CLASSES:
-            keep &= self._support_at_crop_size()
-        width, height = self.input_size
-        full = np.zeros((height, width), dtype=np.uint8)
-        x0, y0 = self.offset
-        full[y0 : y0 + ch, x0 : x0 + cw] = np.where(keep, 255, 0).astype(np.uint8)
-        return full
+            margin[~self._support_at_crop_size()] = OUTSIDE_SUPPORT
+        return margin
 
     def _support_at_crop_size(self) -> np.ndarray:
         """``root_support`` grown by two working pixels (edges refine outward), at crop size."""
@@ -513,4 +533,5 @@ def segment_image(
         backend=str(getattr(run, "name", backend)),
         guide=guide,
         refine_radius=max(0, int(refine)),
+        mask_thresholds={k: float(v) for k, v in config.mask_thresholds.items()},
     )
