@@ -43,6 +43,8 @@ def test_a_run_leaves_models_plots_and_a_log(reference: TrainResult) -> None:
     for key in ("train_loss", "val_loss", "val_root_iou", "val_root_f1", "lr", "patches_per_s"):
         assert key in reference.metrics
     assert reference.metrics["patches_per_s"] > 0
+    assert 0.0 <= reference.metrics["data_wait_share"] <= 1.0
+    assert "% of it waiting for data" in (reference.out_dir / "train.log").read_text()
     for name in ("best", "last"):
         saved = load_model(out / name)
         assert saved.config.classes[0] == "background"
@@ -77,8 +79,9 @@ def test_same_seed_same_weights_other_seed_other_weights(
 ) -> None:
     again = train(make_config(out_dir=str(tmp_path / "again")), progress=True)
     assert _same(_weights(again.out_dir / "last"), _weights(reference.out_dir / "last"))
-    timeless = [{k: v for k, v in row.items() if k != "patches_per_s"} for row in again.history]
-    expected = [{k: v for k, v in row.items() if k != "patches_per_s"} for row in reference.history]
+    timed = ("patches_per_s", "data_wait_share")
+    timeless = [{k: v for k, v in row.items() if k not in timed} for row in again.history]
+    expected = [{k: v for k, v in row.items() if k not in timed} for row in reference.history]
     assert repr(timeless) == repr(expected)  # repr: nan scores compare equal
     other = train(make_config(out_dir=str(tmp_path / "other"), seed=1, epochs=1), progress=False)
     assert not _same(_weights(other.out_dir / "last"), _weights(reference.out_dir / "last"))

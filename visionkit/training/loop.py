@@ -141,6 +141,7 @@ class _State:
     loss_sum: float = 0.0
     seen: int = 0
     train_time: float = 0.0
+    wait_time: float = 0.0
     wall_time: float = 0.0
     planned_epochs: int | None = None
     best: float | None = None
@@ -478,9 +479,10 @@ class _Run:
             disable=not self.progress,
             leave=False,
         )
-        started = time.perf_counter()
+        started = waited = time.perf_counter()
         try:
             for images, labels in loader:
+                state.wait_time += time.perf_counter() - waited
                 loss = self._step(images, labels)
                 state.step += 1
                 state.seen += len(labels)
@@ -491,6 +493,7 @@ class _Run:
                     self.on_step(StepInfo(epoch, state.step, self.steps_per_epoch, loss))
                 if self.stop.requested:
                     break
+                waited = time.perf_counter()
         except RuntimeError:
             if not self.stop.requested:  # a worker killed by the same Ctrl-C otherwise
                 raise
@@ -554,6 +557,8 @@ class _Run:
             "train_loss": state.loss_sum / max(state.seen, 1),
             "lr": float(self.optimizer.param_groups[0]["lr"]),
             "patches_per_s": state.seen / state.train_time if state.train_time > 0 else 0.0,
+            # Where a slow epoch's time went: waiting for the DataLoader, or the steps.
+            "data_wait_share": state.wait_time / state.train_time if state.train_time > 0 else 0.0,
             **metrics,
         }
         state.history.append(row)
@@ -566,7 +571,7 @@ class _Run:
             state.bad_epochs += 1
         logger.info(
             "epoch %d/%d: train loss %.4f, val loss %.4f, val root IoU %.4f, %s %.4f "
-            "(best %.4f at epoch %s), %.1f patches/s",
+            "(best %.4f at epoch %s), %.1f patches/s (%.0f %% of it waiting for data)",
             epoch + 1,
             self.epochs,
             row["train_loss"],
@@ -577,16 +582,12 @@ class _Run:
             state.best if state.best is not None else math.nan,
             state.best_epoch,
             row["patches_per_s"],
+            100.0 * row["data_wait_share"],
         )
         state.wall_time += time.perf_counter() - self._epoch_started
         self._fit_time_limit(epoch)
-        state.epoch, state.step, state.loss_sum, state.seen, state.train_time = (
-            epoch + 1,
-            0,
-            0.0,
-            0,
-            0.0,
-        )
+        state.epoch, state.step, state.loss_sum, state.seen = epoch + 1, 0, 0.0, 0
+        state.train_time = state.wait_time = 0.0
         self._checkpoint()
         patience = config.early_stopping_patience
         if patience and state.bad_epochs >= patience:
