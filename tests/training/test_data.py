@@ -45,7 +45,7 @@ def test_patches_are_reproducible_and_differ_by_epoch(make_config: ConfigFactory
     assert image.shape == (1, 64, 64)
     assert image.dtype == torch.float32
     assert labels.shape == (64, 64)
-    assert labels.dtype == torch.int64
+    assert labels.dtype == torch.uint8
     assert torch.equal(image, second[5][0])
     assert torch.equal(labels, second[5][1])
     first.set_epoch(1)

@@ -61,3 +61,14 @@ def test_what_counts_as_better(
     value: float, best: float | None, higher: bool, expected: bool
 ) -> None:
     assert is_improvement(value, best, higher_is_better=higher) is expected
+
+
+def test_not_deterministic_only_seeds_and_lets_cudnn_benchmark() -> None:
+    before = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.benchmark)
+    with deterministic(5, enabled=False):
+        assert not torch.are_deterministic_algorithms_enabled()
+        assert torch.backends.cudnn.benchmark
+        first = torch.rand(3)
+    with deterministic(5, enabled=False):
+        assert torch.equal(torch.rand(3), first)  # still seeded
+    assert (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.benchmark) == before

@@ -345,3 +345,11 @@ def test_ctrl_c_to_the_process_group_with_workers_stops_once(plates: Path, tmp_p
     assert text.count("interrupt: stopping after this batch") == 1
     assert "stopped at once" not in text
     assert "interrupted in epoch 2" in text
+
+
+def test_a_run_without_deterministic_kernels_trains(make_config: ConfigFactory) -> None:
+    result = train(make_config(epochs=1, deterministic=False), progress=False)
+    assert result.epochs_done == 1
+    assert result.best_dir is not None
+    config = TrainConfig.read_dict(Path(result.out_dir) / "train_config.yaml")
+    assert config["deterministic"] is False

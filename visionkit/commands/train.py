@@ -39,6 +39,7 @@ _OPTION_KEYS: dict[str, str] = {
     "time_limit": "time_limit",
     "cache": "cache",
     "init_from": "init_from",
+    "deterministic": "deterministic",
     "register": "register",
     "experiment": "experiment",
     "name": "name",
@@ -156,6 +157,12 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     metavar="MODEL",
     help="Start from this model folder's weights (fine-tuning); same architecture and classes.",
+)
+@click.option(
+    "--deterministic/--no-deterministic",
+    default=True,
+    show_default=True,
+    help="Deterministic kernels (a seed repeats the run); --no-deterministic is faster on a GPU.",
 )
 @click.option(
     "--cache/--no-cache",

@@ -48,6 +48,7 @@ RESUMABLE_KEYS: frozenset[str] = frozenset(
         "early_stopping_patience",
         "time_limit",
         "init_from",
+        "deterministic",
         "track",
         "experiment",
         "register",
@@ -98,6 +99,10 @@ class TrainConfig:
         amp: mixed precision on CUDA (ignored on CPU).
         channels_last: NHWC memory layout (halves the CPU step time here).
         seed: seed of the weights' initialisation and of every patch.
+        deterministic: ask torch for deterministic kernels, so a seed gives
+            the same weights run after run (on the CPU exactly); ``False``
+            lets cuDNN pick its fastest kernels instead, for GPU runs where
+            speed matters more than bit-for-bit repeats.
         num_workers: DataLoader worker processes (0 loads in this process).
         init_from: a model folder whose weights start the run (fine-tuning);
             it must have the same architecture, parameters and classes.
@@ -158,6 +163,7 @@ class TrainConfig:
     amp: bool = True
     channels_last: bool = True
     seed: int = 0
+    deterministic: bool = True
     num_workers: int = 0
     cache: bool = False
     init_from: str | None = None

@@ -59,7 +59,10 @@ def to_input(image: np.ndarray, normalize: tuple[float, float]) -> np.ndarray:
 
 
 class PatchDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
-    """Training patches as ``(image (1, P, P) float32, labels (P, P) int64)`` tensors.
+    """Training patches as ``(image (1, P, P) float32, labels (P, P) uint8)`` tensors.
+
+    Labels travel as ``uint8`` (an eighth of ``int64``'s bytes through the
+    DataLoader's shared memory and the copy to the GPU); the loss widens them.
 
     Args:
         sampler: draws windows of ``window`` pixels (``>= patch_size``).
@@ -104,7 +107,7 @@ class PatchDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         image, labels = self.sampler[k]
         image, labels = self._jitter(image, labels, k)
         return torch.from_numpy(to_input(image, self.normalize)), torch.from_numpy(
-            labels.astype(np.int64)
+            labels.astype(np.uint8, copy=False)
         )
 
     def _jitter(

@@ -47,21 +47,23 @@ def use_amp(device: torch.device, wanted: bool) -> bool:
 
 
 @contextlib.contextmanager
-def deterministic(seed: int) -> Iterator[None]:
+def deterministic(seed: int, enabled: bool = True) -> Iterator[None]:
     """Seed torch and ask for deterministic kernels while the block runs.
 
     ``torch.use_deterministic_algorithms(True, warn_only=True)`` is set (an
     operation without a deterministic kernel warns instead of failing) and
     restored afterwards, as is the cuDNN benchmark flag. On CUDA,
-    ``CUBLAS_WORKSPACE_CONFIG`` is set if unset, as cuBLAS requires.
+    ``CUBLAS_WORKSPACE_CONFIG`` is set if unset, as cuBLAS requires. With
+    ``enabled=False`` torch is only seeded, and cuDNN may benchmark and pick
+    its fastest (not reproducible) kernels: a GPU run's choice.
     """
     previous = torch.are_deterministic_algorithms_enabled()
     previous_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     previous_benchmark = torch.backends.cudnn.benchmark
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(enabled, warn_only=True)
+    torch.backends.cudnn.benchmark = not enabled
     try:
         yield
     finally:

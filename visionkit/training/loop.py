@@ -794,7 +794,12 @@ def train(
     redirect = logging_redirect_tqdm() if progress else contextlib.nullcontext()
     # Worker processes are the parallelism; see visionkit.threads.
     threads = opencv_threads(1) if config.num_workers else contextlib.nullcontext()
-    with _log_to(out / LOG_FILE), deterministic(config.seed), redirect, threads:
+    with (
+        _log_to(out / LOG_FILE),
+        deterministic(config.seed, config.deterministic),
+        redirect,
+        threads,
+    ):
         run = _Run(
             config,
             resume=resume,
