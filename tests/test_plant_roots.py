@@ -55,3 +55,21 @@ def test_the_segmentation_carries_the_support_at_working_scale(
         Frame(image, "plate.png")
     )
     assert plain.root_support is None
+
+
+def test_the_support_is_computed_only_when_a_root_mask_is_asked_for(
+    plate: tuple[np.ndarray, np.ndarray],
+) -> None:
+    from visionkit.frame import Frame
+    from visionkit.pipeline import Predictor
+
+    image, _ = plate
+    _, seg = Predictor(backend="torch", masks=False).predict_with_segmentation(
+        Frame(image, "plate.png")
+    )
+    assert seg.support_source is not None
+    assert "root_support" not in seg.__dict__  # the JSON-only path pays nothing
+    seg.mask_at_input_size("shoot")
+    assert "root_support" not in seg.__dict__
+    seg.mask_at_input_size("root")
+    assert seg.__dict__["root_support"] is not None

@@ -44,6 +44,7 @@ keyed by its weights (:mod:`visionkit.inference.runtime`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import time
@@ -418,8 +419,9 @@ class Predictor:
         landmarks_start = time.perf_counter()
         found = _find_landmarks(seg, expected_plants=self.expected_plants, threshold=self.threshold)
         if self.plant_roots_only:
-            seg.root_support = _plant_roots(
-                seg, expected_plants=self.expected_plants, threshold=self.threshold
+            # Computed only if a root mask is made or scored.
+            seg.support_source = functools.partial(
+                _plant_roots, seg, expected_plants=self.expected_plants, threshold=self.threshold
             )
         plants, plant_warnings = _plants(seg, found, self.expected_plants)
         landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0

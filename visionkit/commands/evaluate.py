@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from visionkit.commands._options import BACKENDS, mask_options
+
 if TYPE_CHECKING:
     from visionkit.evaluation.report import EvaluationReport
 
 __all__ = ["evaluate"]
 
-_BACKENDS = ("onnx", "torch", "torchscript", "onnx-int8")
 _DIR = click.Path(file_okay=False, path_type=Path)
 
 
@@ -54,24 +55,13 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     help="Working scale (working px per input px) [default: the model's].",
 )
 @click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
-@click.option(
-    "--all-roots",
-    is_flag=True,
-    help="Keep every root pixel in the masks, not only the plants' root systems.",
-)
-@click.option(
-    "--refine-radius",
-    "refine",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Edge-aware mask upsampling radius in working px; 0 is bilinear [default: 3].",
-)
+@mask_options
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N plates."
 )
 @click.option(
     "--backend",
-    type=click.Choice(_BACKENDS),
+    type=click.Choice(BACKENDS),
     default="onnx",
     show_default=True,
     help="Inference runtime.",

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from visionkit.commands._options import BACKENDS, mask_options
+
 if TYPE_CHECKING:
     from visionkit.pipeline import PipelineResult
 
 __all__ = ["predict"]
 
 logger = logging.getLogger(__name__)
-
-_BACKENDS = ("onnx", "torch", "torchscript", "onnx-int8")
 
 
 def _summary(result: PipelineResult) -> str:
@@ -74,21 +74,10 @@ def _summary(result: PipelineResult) -> str:
     help="Robot calibration: a YAML/JSON file or a preset name such as ot2.",
 )
 @click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
-@click.option(
-    "--all-roots",
-    is_flag=True,
-    help="Keep every root pixel in the masks, not only the plants' root systems.",
-)
-@click.option(
-    "--refine-radius",
-    "refine",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Edge-aware mask upsampling radius in working px; 0 is bilinear [default: 3].",
-)
+@mask_options
 @click.option(
     "--backend",
-    type=click.Choice(_BACKENDS),
+    type=click.Choice(BACKENDS),
     default="onnx",
     show_default=True,
     help="Inference runtime.",

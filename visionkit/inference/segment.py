@@ -27,7 +27,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,11 +100,9 @@ class SegmentationResult:
         refine_radius: the guided filter's radius in working pixels for
             masks at input size (:mod:`~visionkit.inference.refine`); 0 upsamples
             bilinearly.
-        root_support: ``(h, w)`` bool at working resolution, the root pixels
-            that belong to the plants
-            (:func:`~visionkit.landmarks.plant_root_mask`); when set, root and
-            occluded-root masks at input size keep only what lies near it.
-            ``None`` keeps every root pixel.
+        support_source: computes :attr:`root_support` on first use (the
+            pipeline sets it after finding the plants); ``None`` keeps every
+            root pixel.
         mask_thresholds: per class, the margin above which a pixel is in the
             mask at input size (``ModelConfig.mask_thresholds``); 0 otherwise.
     """
@@ -123,8 +121,18 @@ class SegmentationResult:
     backend: str = ""
     guide: np.ndarray | None = field(default=None, repr=False)
     refine_radius: int = 0
-    root_support: np.ndarray | None = field(default=None, repr=False)
+    support_source: Callable[[], np.ndarray] | None = field(default=None, repr=False)
     mask_thresholds: dict[str, float] = field(default_factory=dict)
+
+    @functools.cached_property
+    def root_support(self) -> np.ndarray | None:
+        """``(h, w)`` bool at working resolution: the root pixels that belong to the plants.
+
+        From :func:`~visionkit.landmarks.plant_root_mask`, computed only when
+        a root mask is asked for; root and occluded-root masks at input size
+        keep only what lies near it. ``None`` without a ``support_source``.
+        """
+        return None if self.support_source is None else self.support_source()
 
     @functools.cached_property
     def uncertainty(self) -> np.ndarray:
@@ -248,10 +256,11 @@ class SegmentationResult:
             else:
                 margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
         margin = np.asarray(margin, dtype=np.float32)
-        if self.root_support is not None and name in SUPPORTED_CLASSES:
-            margin[~self._support_at_crop_size()] = OUTSIDE_SUPPORT
+        if name in SUPPORTED_CLASSES and self.root_support is not None:
+            margin[~self._support_at_crop_size] = OUTSIDE_SUPPORT
         return margin
 
+    @functools.cached_property
     def _support_at_crop_size(self) -> np.ndarray:
         """``root_support`` grown by two working pixels (edges refine outward), at crop size."""
         import cv2
