@@ -41,6 +41,28 @@ def test_stacks_keep_their_channels_and_the_guide_may_be_float() -> None:
     assert np.array_equal(out[0] > 0, ~(out[1] > 0))
 
 
+def test_a_smoothed_guide_keeps_a_thin_root_on_a_noisy_plate_from_fraying() -> None:
+    """A faint 4 px root under pixel noise: the raw guide frays its edges, a smoothed one not."""
+    import cv2
+
+    size = 96
+    rng = np.random.default_rng(3)
+    truth = np.zeros((size, size), bool)
+    truth[:, 46:50] = True
+    clean = np.where(truth, 170.0, 190.0)
+    guide = np.clip(clean + rng.normal(0, 4, clean.shape), 0, 255).astype(np.uint8)
+    small = cv2.resize(
+        truth.astype(np.float32), (size // 2, size // 2), interpolation=cv2.INTER_AREA
+    )
+    margin = 2.0 * cv2.GaussianBlur(small, (0, 0), 1.0) - 1.0
+
+    def wrong(sigma: float) -> int:
+        mask = guided_upsample(margin, guide, radius=3, guide_sigma=sigma) > 0
+        return int((mask != truth).sum())
+
+    assert wrong(0.7) < 0.6 * wrong(0.0), (wrong(0.7), wrong(0.0))
+
+
 @pytest.mark.parametrize(
     ("maps", "guide", "kwargs", "message"),
     [
@@ -49,6 +71,7 @@ def test_stacks_keep_their_channels_and_the_guide_may_be_float() -> None:
         (np.zeros((8, 8)), np.zeros((16, 16, 3), np.uint8), {}, "must be"),
         (np.zeros((8, 8)), np.zeros((16, 16), np.uint8), {"radius": 0}, "radius"),
         (np.zeros((8, 8)), np.zeros((16, 16), np.uint8), {"eps": 0.0}, "eps"),
+        (np.zeros((8, 8)), np.zeros((16, 16), np.uint8), {"guide_sigma": -1.0}, "guide_sigma"),
     ],
 )
 def test_bad_shapes_and_settings_are_refused(

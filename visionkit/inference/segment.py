@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from visionkit.exceptions import ImageError, ModelError
-from visionkit.inference.refine import DEFAULT_RADIUS, guided_upsample
+from visionkit.inference.refine import DEFAULT_RADIUS, GUIDE_SIGMA, guided_upsample
 from visionkit.inference.temperature import softmax
 from visionkit.inference.tiling import TileBlender, balanced_tile, tiles
 from visionkit.inference.tta import flip, flips_for, unflip
@@ -252,7 +252,12 @@ class SegmentationResult:
         cw, ch = self.crop_size
         if (cw, ch) != self.working_size:
             if self.guide is not None and self.refine_radius > 0 and name in REFINED_CLASSES:
-                margin = guided_upsample(margin, self.guide, radius=self.refine_radius)
+                margin = guided_upsample(
+                    margin,
+                    self.guide,
+                    radius=self.refine_radius,
+                    guide_sigma=GUIDE_SIGMA.get(name, 0.0),
+                )
             else:
                 margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
         margin = np.asarray(margin, dtype=np.float32)
