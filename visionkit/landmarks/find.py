@@ -13,7 +13,9 @@ The steps, each in its own module:
    root's direction.
 5. :mod:`~visionkit.landmarks.primary`: each plant's primary path, the one
    that best continues the main axis, with crossings resolved.
-6. :mod:`~visionkit.landmarks.polyline` (length) and
+6. :mod:`~visionkit.landmarks.junction`: the start carried back from the
+   skeleton's first point to the junction with the hypocotyl.
+7. :mod:`~visionkit.landmarks.polyline` (length) and
    :mod:`~visionkit.landmarks.confidence` (how sure).
 """
 
@@ -28,6 +30,7 @@ import numpy as np
 from visionkit.landmarks.confidence import agreement_factors, start_confidence, tip_confidence
 from visionkit.landmarks.gaps import bridge_gaps
 from visionkit.landmarks.graph import RootGraph
+from visionkit.landmarks.junction import extend_to_junction
 from visionkit.landmarks.plants import PlantAnchor, find_plants
 from visionkit.landmarks.polyline import arc_length, smooth_path
 from visionkit.landmarks.primary import PathChoice, choose_primaries, path_pixels
@@ -235,12 +238,27 @@ def find_landmarks(
         starts.append(None if hit is None else graph.split(*hit))
     choices = choose_primaries(graph, starts, short_px=3.0 * px_per_mm)
 
+    # The skeleton's paths are what the confidences judge (is there root
+    # here?); the paths carried back to the junction give start and length.
+    skeleton_paths: list[np.ndarray | None] = []
     paths: list[np.ndarray | None] = []
     for best, _ in choices:
         if best is None:
+            skeleton_paths.append(None)
             paths.append(None)
             continue
-        paths.append(smooth_path(path_pixels(graph, best)))
+        skeleton = smooth_path(path_pixels(graph, best))
+        skeleton_paths.append(skeleton)
+        paths.append(
+            extend_to_junction(
+                skeleton,
+                root=root,
+                shoot=shoot,
+                seed=seed,
+                px_per_mm=px_per_mm,
+                threshold=threshold,
+            )
+        )
     tips = [None if p is None else (float(p[-1, 0]), float(p[-1, 1])) for p in paths]
     agreement = None
     if tip_agreement is not None:
@@ -248,20 +266,20 @@ def find_landmarks(
     shoot_or_seed = [shoot] if seed is None else [shoot, seed]
 
     results: list[PlantLandmarks] = []
-    for number, (where, (best, candidates), path) in enumerate(
-        zip(wheres, choices, paths, strict=True), start=1
+    for number, (where, (best, candidates), skeleton_path, path) in enumerate(
+        zip(wheres, choices, skeleton_paths, paths, strict=True), start=1
     ):
-        if best is None or path is None:
+        if best is None or path is None or skeleton_path is None:
             results.append(
                 PlantLandmarks(number, None, None, 0.0, 0.0, reason=NO_ROOT, anchor=where)
             )
             continue
         s_conf, s_parts = start_confidence(
-            root, shoot_or_seed, path, where, px_per_mm=px_per_mm, search_radius_px=radius
+            root, shoot_or_seed, skeleton_path, where, px_per_mm=px_per_mm, search_radius_px=radius
         )
         t_conf, t_parts = tip_confidence(
             root,
-            path,
+            skeleton_path,
             px_per_mm=px_per_mm,
             best_score=best.score,
             rival_score=_rival(candidates, best, graph, px_per_mm),
