@@ -141,7 +141,7 @@ def _agar_region(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, in
     # Fill droplets and seedlings inside the agar, then keep off the wall.
     region = np.asarray(cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8)))
     region = np.asarray(cv2.erode(region, np.ones((5, 5), np.uint8)))
-    full = cv2.resize(region, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    full = cv2.resize(region, (w, h), interpolation=cv2.INTER_NEAREST_EXACT).astype(bool)
     box = (x0 * step, y0 * step, min(w, (x0 + bw) * step), min(h, (y0 + bh) * step))
     return full, box
 

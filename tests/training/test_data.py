@@ -74,6 +74,31 @@ def test_scale_jitter_keeps_the_patch_size(make_config: ConfigFactory) -> None:
         assert set(labels.unique().tolist()) <= {0, 1, 2, 3, 4}
 
 
+def test_scale_jitter_keeps_labels_on_the_image_to_a_fraction_of_a_pixel(
+    make_config: ConfigFactory,
+) -> None:
+    """Image and labels are resampled on the same pixel grid (no half-pixel drift)."""
+    jittered = build_training_data(make_config(scale_jitter=0.2)).train
+    window = jittered.sampler.patch_size
+    labels = np.zeros((window, window), np.uint8)
+    labels[22:49, 30:57] = 1
+    image = labels.astype(np.float32)
+
+    def centre(values: np.ndarray) -> np.ndarray:
+        ys, xs = np.mgrid[: values.shape[0], : values.shape[1]]
+        weight = values.astype(np.float64)
+        return np.array([(weight * xs).sum(), (weight * ys).sum()]) / weight.sum()
+
+    drift = []
+    for k in range(16):
+        out_image, out_labels = jittered._jitter(image, labels, k)
+        if out_labels.any():
+            drift.append(centre(out_labels) - centre(out_image))
+    mean_drift = np.abs(np.mean(drift, axis=0))
+    assert len(drift) >= 8
+    assert mean_drift.max() < 0.15, mean_drift
+
+
 def test_patch_dataset_refuses_small_windows(make_config: ConfigFactory) -> None:
     sampler = build_training_data(make_config(scale_jitter=0.0)).train.sampler
     with pytest.raises(ValueError, match="at least patch_size"):

@@ -95,7 +95,9 @@ def resize_mask(mask: np.ndarray, scale: float) -> np.ndarray:
     """Resize a 0/1 mask by ``scale`` so it stays aligned with :func:`resize_image`.
 
     Down: each output pixel is foreground when at least half of the area it
-    covers was (area average, then threshold at 0.5). Up: nearest neighbour.
+    covers was (area average, then threshold at 0.5). Up: nearest neighbour
+    of the pixel centre (``INTER_NEAREST_EXACT``; plain ``INTER_NEAREST`` is
+    off the image's grid by up to half a pixel).
     """
     if scale == 1.0:
         return mask
@@ -105,7 +107,7 @@ def resize_mask(mask: np.ndarray, scale: float) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     if scale > 1.0:
         return np.ascontiguousarray(
-            cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+            cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST_EXACT)
         )
     coverage = cv2.resize((mask > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
     return (coverage >= 0.5).astype(np.uint8)

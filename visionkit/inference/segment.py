@@ -274,7 +274,7 @@ class SegmentationResult:
         grown = cv2.dilate(self.root_support.astype(np.uint8), np.ones((5, 5), np.uint8))
         cw, ch = self.crop_size
         if (cw, ch) != self.working_size:
-            grown = cv2.resize(grown, (cw, ch), interpolation=cv2.INTER_NEAREST)
+            grown = cv2.resize(grown, (cw, ch), interpolation=cv2.INTER_NEAREST_EXACT)
         return np.asarray(grown, dtype=bool)
 
     def masks_at_input_size(

@@ -127,7 +127,10 @@ class PatchDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         labels = np.ascontiguousarray(labels[y : y + side, x : x + side])
         if side != size:
             image = cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)
-            labels = cv2.resize(labels, (size, size), interpolation=cv2.INTER_NEAREST)
+            # INTER_NEAREST maps output pixel x to input floor(x * scale), half a
+            # pixel off the grid INTER_LINEAR uses; the _EXACT variant samples
+            # pixel centres, so labels stay on the image.
+            labels = cv2.resize(labels, (size, size), interpolation=cv2.INTER_NEAREST_EXACT)
         return image, labels
 
 
