@@ -66,6 +66,10 @@ class ModelConfig:
             size; 0 (the arg-max) for classes not listed. Fitted on held-out
             plates by ``visionkit evaluate --fit-masks`` to match how the
             labels draw a root's edge.
+        map_offset: ``(dx, dy)`` in working pixels: where the network places
+            what it sees relative to the image; predictions read its maps at
+            ``p + map_offset`` (:mod:`visionkit.inference.offset`). Fitted on
+            held-out plates by ``visionkit evaluate --fit-masks``.
         name: registry name, e.g. ``"root-unet"``.
         version: registry version.
         extra: anything else worth keeping (data version, metrics).
@@ -80,6 +84,7 @@ class ModelConfig:
     normalize: tuple[float, float] = (0.5, 0.25)
     temperature: float = 1.0
     mask_thresholds: dict[str, float] = field(default_factory=dict)
+    map_offset: tuple[float, float] = (0.0, 0.0)
     name: str = "visionkit-model"
     version: str = "0"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +94,7 @@ class ModelConfig:
         data = asdict(self)
         data["classes"] = list(self.classes)
         data["normalize"] = list(self.normalize)
+        data["map_offset"] = list(self.map_offset)
         data["format_version"] = FORMAT_VERSION
         return data
 
@@ -107,6 +113,13 @@ class ModelConfig:
             data["classes"] = tuple(data["classes"])
         if "normalize" in data:
             data["normalize"] = tuple(data["normalize"])
+        if "map_offset" in data:
+            from visionkit.inference.offset import validate_offset
+
+            try:
+                data["map_offset"] = validate_offset(data["map_offset"])
+            except ValueError as exc:
+                raise ModelError(f"{source}: {exc}") from exc
         return cls(**data)
 
 

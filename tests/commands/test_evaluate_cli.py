@@ -55,6 +55,11 @@ def test_evaluate_prints_the_summary_and_writes_the_report(
     assert calibrated["temperature"] == report["temperature"]["fitted"]
     assert "mask thresholds (F1 at the model's threshold -> fitted):" in output
     assert report["mask_thresholds"]["fitted"] == calibrated["mask_thresholds"]
+    offset = report["mask_thresholds"]["map_offset"]
+    assert offset["model"] == [0.0, 0.0]
+    assert len(offset["per_plate"]) == 2
+    assert calibrated["map_offset"] == offset["fitted"]
+    assert "map offset [0.0, 0.0]" in output
     card = (out / "calibrated_model" / "MODEL_CARD.md").read_text("utf-8")
     assert "--fit-masks" in card
     for name in ("per_class.png", "reliability.png", "tip_errors.png", "summary.txt"):

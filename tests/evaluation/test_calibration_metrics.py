@@ -93,16 +93,22 @@ def test_bins_and_merges_must_fit() -> None:
 
 def test_area_shares_of_a_label_stay_within_zero_and_one() -> None:
     """Regression: INTER_AREA resizing overshot 1 by 2e-7 and broke the ECE update."""
-    from types import SimpleNamespace
-
     import numpy as np
 
     from visionkit.evaluation.evaluate import _coverage
+    from visionkit.inference.segment import SegmentationResult
 
     rng = np.random.default_rng(0)
     truth = (rng.random((701, 853)) > 0.5).astype(np.uint8)
-    seg = SimpleNamespace(bbox=(0, 0, 853, 701), working_size=(427, 351))
-    shares = _coverage(truth, seg, 1)  # type: ignore[arg-type]
+    seg = SegmentationResult(
+        probabilities=np.zeros((2, 351, 427), np.float32),
+        classes=("background", "root"),
+        offset=(0, 0),
+        crop_size=(853, 701),
+        input_size=(853, 701),
+        scale=0.5,
+    )
+    shares = _coverage(truth, seg, 1)
     assert shares.shape == (351, 427)
     assert shares.min() >= 0.0
     assert shares.max() <= 1.0

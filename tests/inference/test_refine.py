@@ -82,7 +82,10 @@ def test_bad_shapes_and_settings_are_refused(
 
 
 def test_refined_masks_of_a_synthetic_plate_beat_linear_upsampling(tmp_path) -> None:
-    """The default model on a fresh synthetic dish: refinement raises every class's F1."""
+    """The default model on a fresh synthetic dish: refinement raises every class's F1.
+
+    Thin roots gain most; shoots, wide and with the map offset applied, gain least.
+    """
     from visionkit.data import HadesDataset
     from visionkit.inference.segment import segment_image
     from visionkit.modelfolder import load_model
@@ -92,7 +95,7 @@ def test_refined_masks_of_a_synthetic_plate_beat_linear_upsampling(tmp_path) -> 
     generate_dataset(tmp_path, 1, seed=4242, crop=True, progress=False)
     sample = HadesDataset(tmp_path, require_masks=True)[0]
     model = load_model(DEFAULT_MODEL_DIR)
-    for name, label in (("root", 1), ("shoot", 2), ("seed", 3)):
+    for name, label, gain in (("root", 1, 0.03), ("shoot", 2, 0.005), ("seed", 3, 0.02)):
         truth = sample.labels == label
         scores = []
         for radius in (0, 3):
@@ -100,4 +103,4 @@ def test_refined_masks_of_a_synthetic_plate_beat_linear_upsampling(tmp_path) -> 
             mask = seg.mask_at_input_size(name) > 0
             tp = (mask & truth).sum()
             scores.append(2 * tp / (mask.sum() + truth.sum()))
-        assert scores[1] > scores[0] + 0.02, (name, scores)
+        assert scores[1] > scores[0] + gain, (name, scores)

@@ -148,6 +148,18 @@ def evaluate(
                 f"  {name:<8} {fit['model'][name]:+.2f} -> {value:+.2f}   "
                 f"F1 {was} -> {fit['f1_fitted'][name]:.4f}"
             )
+        offset = fit.get("map_offset")
+        if offset is not None:
+            if offset["residual"] is None:
+                click.echo(
+                    f"  map offset {offset['model']} kept: too few plates correlated "
+                    f"({offset['plates_used']})"
+                )
+            else:
+                click.echo(
+                    f"  map offset {offset['model']} -> {offset['fitted']} working px "
+                    f"(median residual {offset['residual']} over {offset['plates_used']} plates)"
+                )
         if fit.get("model_copy"):
             click.echo(f"calibrated model: {fit['model_copy']}")
     click.echo(f"\nreport: {out_dir / 'report.json'}")

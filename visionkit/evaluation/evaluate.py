@@ -36,7 +36,8 @@ temperature (``fit_temperature=True``)
 mask thresholds (``fit_masks=True``)
     for root, shoot and seed, the margin threshold of best F1 over the
     plates (:mod:`~visionkit.evaluation.mask_fit`), written into the same
-    copy of the model as ``mask_thresholds``. Fit on held-out plates, not on
+    copy of the model as ``mask_thresholds``, with the fitted ``map_offset``
+    (the model's maps registered with the image). Fit on held-out plates, not on
     the test set the model is then judged on.
 
 ``out_dir`` receives ``report.json``, ``summary.txt``, ``per_class.png``,
@@ -141,16 +142,7 @@ def _predicted_labels(seg: SegmentationResult, classes: tuple[str, ...]) -> np.n
 
 def _coverage(truth: np.ndarray, seg: SegmentationResult, label: int) -> np.ndarray:
     """Share of the input pixels under each working pixel that carry ``label``."""
-    import cv2
-
-    x0, y0, x1, y1 = seg.bbox
-    crop = (truth[y0:y1, x0:x1] == label).astype(np.float32)
-    size = seg.working_size
-    if (crop.shape[1], crop.shape[0]) == size:
-        return crop
-    shares = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-    # Area weights are floats: a share can land a hair outside [0, 1].
-    return np.clip(np.asarray(shares, dtype=np.float32), 0.0, 1.0)
+    return seg.working_coverage(truth == label)
 
 
 def _working_labels(truth: np.ndarray, seg: SegmentationResult, n_classes: int) -> np.ndarray:
@@ -204,6 +196,7 @@ def _write_calibrated_copy(
     *,
     temperature: float | None,
     mask_thresholds: dict[str, float] | None,
+    map_offset: tuple[float, float] | None = None,
 ) -> Path | None:
     """Copy the model folder with the fitted values in its config; ``None`` without a folder."""
     import json
@@ -230,12 +223,19 @@ def _write_calibrated_copy(
                 f"\n\nMask thresholds set to {mask_thresholds} by `visionkit evaluate "
                 f"--fit-masks` (were {model.config.mask_thresholds or 'all 0'}).\n"
             )
+        if map_offset is not None and tuple(map_offset) != tuple(model.config.map_offset):
+            card += (
+                f"\n\nMap offset set to {list(map_offset)} working pixels by `visionkit "
+                f"evaluate --fit-masks` (was {list(model.config.map_offset)}).\n"
+            )
         (target / MODEL_CARD_FILE).write_text(card, encoding="utf-8")
     config = model.config
     if temperature is not None:
         config = replace(config, temperature=float(temperature))
     if mask_thresholds is not None:
         config = replace(config, mask_thresholds={**config.mask_thresholds, **mask_thresholds})
+    if map_offset is not None:
+        config = replace(config, map_offset=(float(map_offset[0]), float(map_offset[1])))
     (target / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n", "utf-8")
     return target
 
@@ -436,6 +436,11 @@ def evaluate(
                 mask_thresholds=(
                     None if report.mask_thresholds is None else report.mask_thresholds["fitted"]
                 ),
+                map_offset=(
+                    None
+                    if report.mask_thresholds is None
+                    else report.mask_thresholds["map_offset"]["fitted"]
+                ),
             )
             for fit in (report.temperature, report.mask_thresholds):
                 if fit is not None:
@@ -546,7 +551,8 @@ def _evaluate_plates(
     fitted = samples.fit(temperature, root) if fit_temperature and samples.labels else None
     thresholds = None
     if mask_fit is not None and mask_fit.counts:
-        thresholds = mask_fit.result(dict(predictor.model.config.mask_thresholds))
+        config = predictor.model.config
+        thresholds = mask_fit.result(dict(config.mask_thresholds), config.map_offset)
     return EvaluationReport(
         model={},
         data={},

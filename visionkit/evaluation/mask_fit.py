@@ -13,6 +13,15 @@ not trained on, then stored in the model's ``config.json``
 :data:`THRESHOLDS`, the true positives, false positives and false negatives
 of every plate (two histograms per class and plate, no per-threshold pass),
 and :meth:`MaskThresholdFit.result` picks the threshold of best F1 per class.
+
+It also measures each plate's residual map offset
+(:func:`visionkit.inference.offset.estimate_offset`, the predicted against
+the true foreground at working resolution); the fitted ``map_offset`` is the
+model's plus the median residual, rounded to :data:`OFFSET_STEP`, once at
+least :data:`MIN_OFFSET_PLATES` plates gave a clean correlation. The
+thresholds are counted under the model's own offset, so when the offset
+moves, fit once more with the calibrated copy: its thresholds then match its
+offset (and its residual should be near 0).
 """
 
 from __future__ import annotations
@@ -25,13 +34,22 @@ import numpy as np
 if TYPE_CHECKING:
     from visionkit.inference.segment import SegmentationResult
 
-__all__ = ["FITTED_CLASSES", "THRESHOLDS", "MaskThresholdFit"]
+__all__ = ["FITTED_CLASSES", "MIN_OFFSET_PLATES", "OFFSET_STEP", "THRESHOLDS", "MaskThresholdFit"]
 
 #: Candidate thresholds on the margin: -0.4 to 0.2 in steps of 0.05.
 THRESHOLDS: tuple[float, ...] = tuple(round(-0.4 + 0.05 * i, 2) for i in range(13))
 
 #: Classes whose thresholds are fitted.
 FITTED_CLASSES: tuple[str, ...] = ("root", "shoot", "seed")
+
+#: The fitted map offset is rounded to this many working pixels.
+OFFSET_STEP = 0.05
+
+#: Plates with a clean correlation needed before the map offset is moved.
+MIN_OFFSET_PLATES = 3
+
+#: Phase-correlation peak response below which a plate's offset is not trusted.
+MIN_RESPONSE = 0.3
 
 
 def _above(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -54,6 +72,7 @@ class MaskThresholdFit:
 
     classes: tuple[str, ...]
     counts: dict[str, np.ndarray] = field(default_factory=dict)
+    offsets: list[tuple[float, float, float]] = field(default_factory=list)
 
     def add(self, seg: SegmentationResult, truth: np.ndarray) -> None:
         """Count one plate: ``truth`` is its label map at the input size."""
@@ -73,12 +92,42 @@ class MaskThresholdFit:
             fn = int(inside.sum()) - tp + missed_outside
             plate = np.stack([tp, fp, fn], axis=1).astype(np.int64)
             self.counts[name] = self.counts.get(name, 0) + plate
+        if seg.classes and seg.classes[0] == "background":
+            from visionkit.inference.offset import estimate_offset
 
-    def result(self, current: dict[str, float] | None = None) -> dict[str, Any]:
+            foreground = 1.0 - np.asarray(seg.probabilities[0], dtype=np.float32)
+            self.offsets.append(estimate_offset(seg.working_coverage(truth > 0), foreground))
+
+    def offset_result(self, current: tuple[float, float]) -> dict[str, Any]:
+        """The fitted ``map_offset``: ``current`` plus the median residual of clean plates."""
+        clean = [(dx, dy) for dx, dy, response in self.offsets if response >= MIN_RESPONSE]
+        model = [float(current[0]), float(current[1])]
+        result: dict[str, Any] = {
+            "model": model,
+            "per_plate": [[round(v, 4) for v in item] for item in self.offsets],
+            "plates_used": len(clean),
+        }
+        if len(clean) < MIN_OFFSET_PLATES:
+            result.update(residual=None, fitted=model)
+            return result
+        residual = np.median(np.asarray(clean), axis=0)
+        fitted = [
+            round(round((m + r) / OFFSET_STEP) * OFFSET_STEP, 4)
+            for m, r in zip(model, residual, strict=True)
+        ]
+        result.update(residual=[round(float(r), 4) for r in residual], fitted=fitted)
+        return result
+
+    def result(
+        self,
+        current: dict[str, float] | None = None,
+        current_offset: tuple[float, float] = (0.0, 0.0),
+    ) -> dict[str, Any]:
         """The best threshold per class, with F1 at 0, at the current and at the fitted one.
 
         Ties go to the threshold nearest 0. ``current`` is the model's
-        ``mask_thresholds``.
+        ``mask_thresholds`` and ``current_offset`` its ``map_offset``; the
+        result's ``map_offset`` holds :meth:`offset_result`.
         """
         current = current or {}
         fitted: dict[str, float] = {}
@@ -107,4 +156,5 @@ class MaskThresholdFit:
             },
             "f1_fitted": {name: at(name, value) for name, value in fitted.items()},
             "f1_by_threshold": f1_by,
+            "map_offset": self.offset_result(current_offset),
         }

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from visionkit.exceptions import ImageError, ModelError
+from visionkit.inference.offset import shift_maps
 from visionkit.inference.refine import DEFAULT_RADIUS, GUIDE_SIGMA, guided_upsample
 from visionkit.inference.temperature import softmax
 from visionkit.inference.tiling import TileBlender, balanced_tile, tiles
@@ -105,6 +106,10 @@ class SegmentationResult:
             root pixel.
         mask_thresholds: per class, the margin above which a pixel is in the
             mask at input size (``ModelConfig.mask_thresholds``); 0 otherwise.
+        map_offset: ``(dx, dy)`` working pixels by which the model's maps lie
+            right of / below the image (``ModelConfig.map_offset``). The maps
+            are kept as the model made them; point mappings, masks at input
+            size and :meth:`working_coverage` take the offset into account.
     """
 
     probabilities: np.ndarray
@@ -123,6 +128,7 @@ class SegmentationResult:
     refine_radius: int = 0
     support_source: Callable[[], np.ndarray] | None = field(default=None, repr=False)
     mask_thresholds: dict[str, float] = field(default_factory=dict)
+    map_offset: tuple[float, float] = (0.0, 0.0)
 
     @functools.cached_property
     def root_support(self) -> np.ndarray | None:
@@ -198,23 +204,45 @@ class SegmentationResult:
     def to_input_xy(self, points: Any) -> np.ndarray:
         """Map working ``(x, y)`` points (``(2,)`` or ``(N, 2)``) to input-image pixels.
 
-        Pixel centres map to pixel centres: ``x_in = x0 + (x + 0.5) / sx - 0.5``.
+        Pixel centres map to pixel centres, less the map offset:
+        ``x_in = x0 + (x - dx + 0.5) / sx - 0.5``.
         """
         xy = np.asarray(points, dtype=np.float64)
         sx, sy = self.scale_xy
+        dx, dy = self.map_offset
         out = np.empty_like(xy)
-        out[..., 0] = self.offset[0] + (xy[..., 0] + 0.5) / sx - 0.5
-        out[..., 1] = self.offset[1] + (xy[..., 1] + 0.5) / sy - 0.5
+        out[..., 0] = self.offset[0] + (xy[..., 0] - dx + 0.5) / sx - 0.5
+        out[..., 1] = self.offset[1] + (xy[..., 1] - dy + 0.5) / sy - 0.5
         return out
 
     def to_working_xy(self, points: Any) -> np.ndarray:
         """Map input-image ``(x, y)`` points to working pixels (inverse of :meth:`to_input_xy`)."""
         xy = np.asarray(points, dtype=np.float64)
         sx, sy = self.scale_xy
+        dx, dy = self.map_offset
         out = np.empty_like(xy)
-        out[..., 0] = (xy[..., 0] - self.offset[0] + 0.5) * sx - 0.5
-        out[..., 1] = (xy[..., 1] - self.offset[1] + 0.5) * sy - 0.5
+        out[..., 0] = (xy[..., 0] - self.offset[0] + 0.5) * sx - 0.5 + dx
+        out[..., 1] = (xy[..., 1] - self.offset[1] + 0.5) * sy - 0.5 + dy
         return out
+
+    def working_coverage(self, mask: np.ndarray) -> np.ndarray:
+        """Share of the input pixels under each working pixel where ``mask`` (input size) is set.
+
+        ``(h, w)`` float32 in [0, 1]: ground truth brought to the maps' grid
+        (area averaging, then the map offset), for scoring and fitting at
+        working resolution.
+        """
+        import cv2
+
+        x0, y0, x1, y1 = self.bbox
+        crop = np.asarray(mask[y0:y1, x0:x1], dtype=np.float32)
+        size = self.working_size
+        if (crop.shape[1], crop.shape[0]) != size:
+            crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.float32)
+        dx, dy = self.map_offset
+        shares = shift_maps(crop[None], (-dx, -dy))[0]
+        # Area weights are floats: a share can land a hair outside [0, 1].
+        return np.clip(np.asarray(shares, dtype=np.float32), 0.0, 1.0)
 
     def mask_at_input_size(self, name: str, threshold: float | None = None) -> np.ndarray:
         """Class ``name``'s mask at the input image's size, ``uint8`` 0/255.
@@ -249,6 +277,7 @@ class SegmentationResult:
         target = probs[index].astype(np.float32)
         others = np.delete(probs, index, axis=0)
         margin = target - (others.max(axis=0).astype(np.float32) if len(others) else 0.0)
+        margin = shift_maps(np.asarray(margin, np.float32)[None], self.map_offset)[0]
         cw, ch = self.crop_size
         if (cw, ch) != self.working_size:
             if self.guide is not None and self.refine_radius > 0 and name in REFINED_CLASSES:
@@ -548,4 +577,5 @@ def segment_image(
         guide=guide,
         refine_radius=max(0, int(refine)),
         mask_thresholds={k: float(v) for k, v in config.mask_thresholds.items()},
+        map_offset=(float(config.map_offset[0]), float(config.map_offset[1])),
     )

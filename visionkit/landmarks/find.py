@@ -13,8 +13,10 @@ The steps, each in its own module:
    root's direction.
 5. :mod:`~visionkit.landmarks.primary`: each plant's primary path, the one
    that best continues the main axis, with crossings resolved.
-6. :mod:`~visionkit.landmarks.junction`: the start carried back from the
-   skeleton's first point to the junction with the hypocotyl.
+6. :mod:`~visionkit.landmarks.junction` and
+   :mod:`~visionkit.landmarks.root_end`: the start carried back from the
+   skeleton's first point to the junction with the hypocotyl, the tip on
+   from the skeleton's last point to the root's end.
 7. :mod:`~visionkit.landmarks.polyline` (length) and
    :mod:`~visionkit.landmarks.confidence` (how sure).
 """
@@ -36,6 +38,7 @@ from visionkit.landmarks.polyline import arc_length, smooth_path
 from visionkit.landmarks.primary import PathChoice, choose_primaries, path_pixels
 from visionkit.landmarks.region import root_region
 from visionkit.landmarks.result import PlantLandmarks
+from visionkit.landmarks.root_end import extend_to_root_end
 
 __all__ = ["find_landmarks", "plant_root_mask"]
 
@@ -239,7 +242,8 @@ def find_landmarks(
     choices = choose_primaries(graph, starts, short_px=3.0 * px_per_mm)
 
     # The skeleton's paths are what the confidences judge (is there root
-    # here?); the paths carried back to the junction give start and length.
+    # here?); the paths carried on to the root's end and back to the
+    # junction give start, tip and length.
     skeleton_paths: list[np.ndarray | None] = []
     paths: list[np.ndarray | None] = []
     for best, _ in choices:
@@ -249,9 +253,10 @@ def find_landmarks(
             continue
         skeleton = smooth_path(path_pixels(graph, best))
         skeleton_paths.append(skeleton)
+        ended = extend_to_root_end(skeleton, root=root, px_per_mm=px_per_mm, threshold=threshold)
         paths.append(
             extend_to_junction(
-                skeleton,
+                ended,
                 root=root,
                 shoot=shoot,
                 seed=seed,

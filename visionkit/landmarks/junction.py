@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visionkit.landmarks.polyline import arc_length
+from visionkit.landmarks.polyline import arc_length, outward_direction
 
 __all__ = ["MAX_EXTENSION_MM", "extend_to_junction"]
 
@@ -39,17 +39,6 @@ DIRECTION_MM = 0.6
 
 #: Walking step in map pixels.
 _STEP_PX = 0.5
-
-
-def _direction(path: np.ndarray, span_px: float) -> np.ndarray | None:
-    """The unit vector from the point ``span_px`` along ``path`` back to its first point."""
-    steps = np.hypot(*np.diff(path, axis=0).T)
-    along = np.concatenate([[0.0], np.cumsum(steps)])
-    k = int(np.searchsorted(along, span_px))
-    k = min(max(k, 1), len(path) - 1)
-    back = path[0] - path[k]
-    norm = float(np.hypot(*back))
-    return None if norm < 1e-6 else back / norm
 
 
 def extend_to_junction(
@@ -81,7 +70,7 @@ def extend_to_junction(
     if len(points) < 2 or px_per_mm <= 0:
         return points.copy()
     span = min(DIRECTION_MM * px_per_mm, 0.5 * arc_length(points))
-    direction = _direction(points, max(span, 1.0))
+    direction = outward_direction(points, max(span, 1.0))
     if direction is None:
         return points.copy()
     height, width = shoot.shape

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["arc_length", "smooth_path"]
+__all__ = ["arc_length", "outward_direction", "smooth_path"]
 
 
 def arc_length(points: np.ndarray) -> float:
@@ -41,3 +41,18 @@ def smooth_path(points: np.ndarray, sigma: float = 2.0, step: int = 3) -> np.nda
     if keep[-1] != len(points) - 1:
         keep = np.append(keep, len(points) - 1)
     return smooth[keep]
+
+
+def outward_direction(points: np.ndarray, span_px: float) -> np.ndarray | None:
+    """The unit vector pointing out of a polyline's first point, judged over ``span_px``.
+
+    From the point ``span_px`` along ``points`` back to ``points[0]``;
+    ``None`` for a path without length. Pass ``points[::-1]`` for the last point.
+    """
+    steps = np.hypot(*np.diff(points, axis=0).T)
+    along = np.concatenate([[0.0], np.cumsum(steps)])
+    k = int(np.searchsorted(along, span_px))
+    k = min(max(k, 1), len(points) - 1)
+    out = points[0] - points[k]
+    norm = float(np.hypot(*out))
+    return None if norm < 1e-6 else out / norm
