@@ -121,3 +121,17 @@ def test_the_fit_adds_the_median_residual_to_the_model_offset() -> None:
     kept = few.offset_result((0.1, 0.0))
     assert kept["residual"] is None
     assert kept["fitted"] == [0.1, 0.0]
+
+
+def test_a_flipped_pass_is_moved_onto_the_unflipped_pass_offset() -> None:
+    from visionkit.inference.segment import _align_pass
+
+    plane = np.zeros((40, 60), np.float32)
+    plane[18:23, 28:33] = 1.0  # centre (30, 20): where the image has it
+    offset = (0.5, 0.5)
+    identity = shift_maps(plane[None], (-0.5, -0.5))  # the model draws it at (30.5, 20.5)
+    # The hflip pass, flipped back, has it at (29.5, 20.5).
+    hflip = shift_maps(plane[None], (0.5, -0.5))
+    aligned = _align_pass(hflip, "hflip", offset)
+    assert _centre(aligned[0]) == pytest.approx(_centre(identity[0]), abs=0.01)
+    assert _align_pass(identity, "identity", offset) is identity

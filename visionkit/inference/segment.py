@@ -379,6 +379,20 @@ def _resolve_dish(
     return None, (x0, y0, x1, y1), []
 
 
+def _align_pass(probs: np.ndarray, name: str, offset: tuple[float, float]) -> np.ndarray:
+    """A flipped pass's maps moved onto the unflipped pass's map offset.
+
+    The network draws everything ``map_offset`` right of and below where it
+    is in the image it sees; flipped back, a horizontal pass's maps lie left
+    of the image instead. Averaged as they are, the passes would blur the
+    offset away on that axis, so each is moved by twice the offset along the
+    axes it flipped (one whole pixel for the default model: no blur).
+    """
+    dx, dy = offset
+    move = (-2.0 * dx if name == "hflip" else 0.0, -2.0 * dy if name == "vflip" else 0.0)
+    return shift_maps(probs, move)
+
+
 def _round_up(value: int, multiple: int) -> int:
     return max(multiple, math.ceil(value / multiple) * multiple)
 
@@ -535,6 +549,7 @@ def segment_image(
             ),
             name,
         )
+        probs = _align_pass(probs, name, config.map_offset)
         total = probs if total is None else total + probs
         if len(passes) > 1:
             per_pass.append(probs.astype(np.float16))
