@@ -237,3 +237,33 @@ def test_a_model_that_fails_mid_run_marks_the_run_failed(
     with pytest.raises(ModelError, match="do not belong together"):
         evaluate(broken, drawn_folder, out_dir=tmp_path, tracker=recorder, backend="torch")
     assert recorder.status == "FAILED"
+
+
+def test_a_misregistered_model_gets_its_map_offset_and_thresholds_in_two_passes(
+    oracle_model: SavedModel, tmp_path: Path
+) -> None:
+    """The oracle told its maps lie a pixel right: the fit undoes it, then refits under it."""
+    from dataclasses import replace
+
+    folder = tmp_path / "data"
+    for k in range(3):
+        write_plate(folder, f"plate_{k}", draw_plate(plants=3 + k % 2))
+    shifted = replace(oracle_model, config=replace(oracle_model.config, map_offset=(1.0, 0.0)))
+    report = evaluate(
+        shifted,
+        folder,
+        out_dir=tmp_path / "out",
+        tracker=Tracker(),
+        backend="torch",
+        progress=False,
+        fit_masks=True,
+    )
+    assert report.segmentation["root_f1"] < 0.9  # masks a pixel off
+    fit = report.mask_thresholds
+    assert fit is not None
+    assert fit["passes"] == 2
+    offset = fit["map_offset"]
+    assert offset["model"] == [1.0, 0.0]
+    assert offset["fitted"] == pytest.approx([0.0, 0.0], abs=0.051)
+    assert offset["residual_after"] == pytest.approx([0.0, 0.0], abs=0.05)
+    assert fit["f1_fitted"]["root"] > 0.99  # counted under the fitted offset

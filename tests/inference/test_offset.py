@@ -135,3 +135,12 @@ def test_a_flipped_pass_is_moved_onto_the_unflipped_pass_offset() -> None:
     aligned = _align_pass(hflip, "hflip", offset)
     assert _centre(aligned[0]) == pytest.approx(_centre(identity[0]), abs=0.01)
     assert _align_pass(identity, "identity", offset) is identity
+
+
+def test_an_offset_beyond_the_limit_is_reported_not_applied() -> None:
+    fit = MaskThresholdFit(("background", "root"))
+    fit.offsets = [(2.5, 0.0, 0.9)] * MIN_OFFSET_PLATES
+    result = fit.offset_result((0.0, 0.0))
+    assert result["residual"] == pytest.approx([2.5, 0.0])
+    assert result["fitted"] == [0.0, 0.0]
+    assert "beyond" in result["rejected"]

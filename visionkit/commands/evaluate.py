@@ -140,7 +140,8 @@ def evaluate(
         )
     if report.mask_thresholds is not None:
         fit = report.mask_thresholds
-        click.echo("\nmask thresholds (F1 at the model's threshold -> fitted):")
+        second = " (second pass, under the fitted map offset)" if fit.get("passes") == 2 else ""
+        click.echo(f"\nmask thresholds (F1 at the model's threshold -> fitted){second}:")
         for name, value in fit["fitted"].items():
             before = fit["f1_at_model"].get(name)
             was = "n/a" if before is None else f"{before:.4f}"

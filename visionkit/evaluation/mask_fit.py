@@ -20,8 +20,8 @@ the true foreground at working resolution); the fitted ``map_offset`` is the
 model's plus the median residual, rounded to :data:`OFFSET_STEP`, once at
 least :data:`MIN_OFFSET_PLATES` plates gave a clean correlation. The
 thresholds are counted under the model's own offset, so when the offset
-moves, fit once more with the calibrated copy: its thresholds then match its
-offset (and its residual should be near 0).
+moves :func:`~visionkit.evaluation.evaluate` runs the plates again under the
+fitted one and counts them anew.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from visionkit.inference.offset import MAX_OFFSET
 
 if TYPE_CHECKING:
     from visionkit.inference.segment import SegmentationResult
@@ -116,6 +118,9 @@ class MaskThresholdFit:
             for m, r in zip(model, residual, strict=True)
         ]
         result.update(residual=[round(float(r), 4) for r in residual], fitted=fitted)
+        if any(abs(v) > MAX_OFFSET for v in fitted):
+            # Beyond a pixel or two the model is wrong, not misregistered.
+            result.update(fitted=model, rejected=f"beyond +-{MAX_OFFSET} working pixels")
         return result
 
     def result(
