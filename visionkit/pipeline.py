@@ -43,6 +43,7 @@ keyed by its weights (:mod:`visionkit.inference.runtime`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import logging
@@ -340,6 +341,17 @@ class Predictor:
         self.max_pixels = max_pixels
         self.dish = dish
         self._runtime: Runtime | None = None
+
+    def with_model(self, model: SavedModel) -> Predictor:
+        """A predictor with every setting of this one, around another loaded model.
+
+        For the same weights under another config (a refitted map offset,
+        say); the runtime is built anew for it.
+        """
+        other = copy.copy(self)
+        other.model = model
+        other._runtime = None
+        return other
 
     @property
     def model_info(self) -> ModelInfo:

@@ -74,7 +74,10 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 @click.option(
     "--fit-masks",
     is_flag=True,
-    help="Fit each class's mask threshold (held-out plates!); written to OUT/calibrated_model.",
+    help=(
+        "Fit each class's mask threshold and the model's map offset (held-out plates!); "
+        "written to OUT/calibrated_model."
+    ),
 )
 @click.option(
     "--check",

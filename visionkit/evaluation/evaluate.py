@@ -602,9 +602,6 @@ def _thresholds_under_fitted_offset(
     """
     from dataclasses import replace
 
-    from visionkit.modelfolder import SavedModel
-    from visionkit.pipeline import Predictor
-
     offset = fit["map_offset"]
     if offset["fitted"] == offset["model"]:
         return {**fit, "passes": 1}
@@ -614,30 +611,10 @@ def _thresholds_under_fitted_offset(
         offset["fitted"],
     )
     model = predictor.model
-    shifted = SavedModel(
-        module=model.module,
-        config=replace(
-            model.config, map_offset=(float(offset["fitted"][0]), float(offset["fitted"][1]))
-        ),
-        path=model.path,
-        sha256=model.sha256,
-    )
+    fitted = (float(offset["fitted"][0]), float(offset["fitted"][1]))
+    shifted = replace(model, config=replace(model.config, map_offset=fitted))
     second = _evaluate_plates(
-        Predictor(
-            shifted,
-            tta=predictor.tta,
-            backend=predictor.backend,
-            scale=predictor.scale,
-            expected_plants=predictor.expected_plants,
-            tile=predictor.tile,
-            overlap=predictor.overlap,
-            batch=predictor.batch,
-            threads=predictor.threads,
-            threshold=predictor.threshold,
-            masks=False,
-            refine=predictor.refine,
-            plant_roots_only=predictor.plant_roots_only,
-        ),
+        predictor.with_model(shifted),
         dataset,
         count,
         fit_temperature=False,

@@ -27,18 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from visionkit.landmarks.polyline import arc_length, outward_direction
+from visionkit.landmarks.walk import end_direction, steps
 
 __all__ = ["MAX_EXTENSION_MM", "extend_to_junction"]
 
 #: The farthest the start may move back, in mm: a seed coat's length and a bit.
 MAX_EXTENSION_MM = 1.0
-
-#: How much of the path's beginning gives the root's direction, in mm.
-DIRECTION_MM = 0.6
-
-#: Walking step in map pixels.
-_STEP_PX = 0.5
 
 
 def extend_to_junction(
@@ -67,21 +61,13 @@ def extend_to_junction(
         else the junction point followed by ``path``.
     """
     points = np.asarray(path, np.float64)
-    if len(points) < 2 or px_per_mm <= 0:
-        return points.copy()
-    span = min(DIRECTION_MM * px_per_mm, 0.5 * arc_length(points))
-    direction = outward_direction(points, max(span, 1.0))
+    direction = end_direction(points, px_per_mm, at_start=True)
     if direction is None:
         return points.copy()
-    height, width = shoot.shape
     start = points[0]
     last = start
     seed_from = None
-    for distance in np.arange(_STEP_PX, MAX_EXTENSION_MM * px_per_mm + 1e-9, _STEP_PX):
-        here = start + distance * direction
-        x, y = round(float(here[0])), round(float(here[1]))
-        if not (0 <= x < width and 0 <= y < height):
-            break
+    for _, here, x, y in steps(start, direction, MAX_EXTENSION_MM * px_per_mm, shoot.shape):
         if shoot[y, x] >= threshold:
             last = here
             break

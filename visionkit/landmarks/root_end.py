@@ -15,18 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from visionkit.landmarks.polyline import arc_length, outward_direction
+from visionkit.landmarks.walk import end_direction, steps
 
 __all__ = ["MAX_EXTENSION_MM", "extend_to_root_end"]
 
 #: The farthest the tip may move on, in mm: a root's half width and a margin.
 MAX_EXTENSION_MM = 0.5
-
-#: How much of the path's end gives the root's direction, in mm.
-DIRECTION_MM = 0.6
-
-#: Walking step in map pixels.
-_STEP_PX = 0.5
 
 
 def extend_to_root_end(
@@ -50,21 +44,15 @@ def extend_to_root_end(
         beyond its tip, else ``path`` followed by the root's end.
     """
     points = np.asarray(path, np.float64)
-    if len(points) < 2 or px_per_mm <= 0:
-        return points.copy()
-    span = min(DIRECTION_MM * px_per_mm, 0.5 * arc_length(points))
-    direction = outward_direction(points[::-1], max(span, 1.0))
+    direction = end_direction(points, px_per_mm, at_start=False)
     if direction is None:
         return points.copy()
-    height, width = root.shape
     tip = points[-1]
     reached = 0.0
-    for distance in np.arange(_STEP_PX, MAX_EXTENSION_MM * px_per_mm + 1e-9, _STEP_PX):
-        here = tip + distance * direction
-        x, y = round(float(here[0])), round(float(here[1]))
-        if not (0 <= x < width and 0 <= y < height) or root[y, x] < threshold:
+    for distance, _, x, y in steps(tip, direction, MAX_EXTENSION_MM * px_per_mm, root.shape):
+        if root[y, x] < threshold:
             break
-        reached = float(distance)
+        reached = distance
     moved = reached - 0.5  # from the last pixel's edge back to its centre
     if moved <= 0.0:
         return points.copy()
