@@ -20,11 +20,12 @@ from visionkit.frame import Frame
 from visionkit.hookspecs import hookimpl
 from visionkit.plugins import get_plugin_manager, open_source
 from visionkit.prediction import DishInfo, Keypoint, ModelInfo, Plant, Prediction, RobotPoint
+from visionkit.settings import PredictSettings, SegmentSettings
 from visionkit.version import __version__
 
 if TYPE_CHECKING:
     from visionkit.modelfolder import load_model
-    from visionkit.pipeline import Pipeline, predict
+    from visionkit.pipeline import Pipeline, Predictor, predict
 
 __all__ = [
     "Calibration",
@@ -34,8 +35,11 @@ __all__ = [
     "ModelInfo",
     "Pipeline",
     "Plant",
+    "PredictSettings",
     "Prediction",
+    "Predictor",
     "RobotPoint",
+    "SegmentSettings",
     "VisionkitError",
     "__version__",
     "get_plugin_manager",

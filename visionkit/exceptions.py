@@ -14,6 +14,7 @@ class and still tell the cases apart::
     ├── AdapterError                an output adapter failed to deliver
     ├── CalibrationError            a calibration is missing, degenerate or malformed
     ├── DatasetError                a data folder breaks the Hades mask convention
+    ├── SettingsError               a prediction setting is out of range (also a ValueError)
     └── ModelError                  a model is missing, malformed or mismatched
 
 Each message names the file, URI or value at fault and says what to do.
@@ -32,6 +33,7 @@ __all__ = [
     "ImageTooLargeError",
     "ModelError",
     "PluginError",
+    "SettingsError",
     "SourceError",
     "SourceNotFoundError",
     "UnknownNameError",
@@ -104,6 +106,14 @@ class DatasetError(VisionkitError):
         if self.problems:
             message = message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(message)
+
+
+class SettingsError(VisionkitError, ValueError):
+    """A setting (tile, scale, backend...) has a value outside its range.
+
+    Also a :class:`ValueError`, so code that checked arguments the plain way
+    keeps working.
+    """
 
 
 class ModelError(VisionkitError):
