@@ -59,7 +59,7 @@ def main() -> None:
                 maps["seed"],
                 px_per_mm=px_per_mm,
                 occluded_prob=maps["occluded_root"],
-            )
+            ).plants
             times.append(1e3 * (time.perf_counter() - began))
         print(f"plate {seed}: {len(plants)} plants, {sum(p.tip is not None for p in plants)} tips")
     print(

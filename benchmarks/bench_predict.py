@@ -282,10 +282,13 @@ def _peak_worker(frame: str, model_dir: str, cache: str, random: bool, queue: An
     os.environ["VISIONKIT_CACHE"] = cache
     logging.getLogger("visionkit").setLevel(logging.ERROR)
     import visionkit.pipeline as predict_module
+    from visionkit.landmarks import Landmarks
     from visionkit.pipeline import Predictor
 
     if random:  # landmarks on a random network's noise say nothing; their memory is small
-        predict_module._find_landmarks = lambda *args, **kwargs: []
+        predict_module._find_landmarks = lambda seg, **kwargs: Landmarks(
+            [], np.zeros(seg.probabilities.shape[1:], bool)
+        )
     before = _rss_mib()
     Predictor(model_dir, masks=True).predict(frame)
     queue.put((before, _rss_mib()))

@@ -57,19 +57,26 @@ def test_the_segmentation_carries_the_support_at_working_scale(
     assert plain.root_support is None
 
 
-def test_the_support_is_computed_only_when_a_root_mask_is_asked_for(
+def test_the_segmentation_comes_with_the_support_the_landmark_search_walked(
     plate: tuple[np.ndarray, np.ndarray],
 ) -> None:
     from visionkit.frame import Frame
+    from visionkit.landmarks import plant_root_mask
     from visionkit.pipeline import Predictor
 
     image, _ = plate
-    _, seg = Predictor(backend="torch", masks=False).predict_with_segmentation(
+    _, seg = Predictor(backend="torch", masks=False, threshold=0.5).predict_with_segmentation(
         Frame(image, "plate.png")
     )
-    assert seg.support_source is not None
-    assert "root_support" not in seg.__dict__  # the JSON-only path pays nothing
-    seg.mask_at_input_size("shoot")
-    assert "root_support" not in seg.__dict__
-    seg.mask_at_input_size("root")
-    assert seg.__dict__["root_support"] is not None
+    # There as soon as the prediction is, without a mask being asked for.
+    assert seg.root_support is not None
+    maps = {name: seg.prob(name) for name in ("root", "shoot", "seed", "occluded_root")}
+    searched = plant_root_mask(
+        maps["root"],
+        maps["shoot"],
+        maps["seed"],
+        occluded_prob=maps["occluded_root"],
+        px_per_mm=seg.working_px_per_mm,
+        threshold=0.5,
+    )
+    assert np.array_equal(seg.root_support, searched)

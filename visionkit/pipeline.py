@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import logging
 import os
 import time
@@ -66,7 +65,7 @@ if TYPE_CHECKING:
     from visionkit.calibration import Calibration
     from visionkit.inference.runtime import Runtime
     from visionkit.inference.segment import SegmentationResult
-    from visionkit.landmarks import PlantLandmarks
+    from visionkit.landmarks import Landmarks, PlantLandmarks
     from visionkit.modelfolder import SavedModel
     from visionkit.sources.base import Source
 
@@ -150,15 +149,16 @@ def load_calibration(
 
 def _find_landmarks(
     seg: SegmentationResult, *, expected_plants: int, threshold: float
-) -> list[PlantLandmarks]:
+) -> Landmarks:
     """Each plant's landmarks in working pixels, from :func:`visionkit.landmarks.find_landmarks`.
 
     With TTA, the tips found on each pass's maps are handed over as
     ``tip_agreement``: tips that move between passes lower ``tip_confidence``.
+    The root support is the one found on the (mean) probabilities.
     """
     from visionkit.landmarks import find_landmarks
 
-    def run(probabilities: np.ndarray, agreement: list[tuple[float, float]] | None) -> Any:
+    def run(probabilities: np.ndarray, agreement: list[tuple[float, float]] | None) -> Landmarks:
         maps = {
             name: np.asarray(probabilities[seg.classes.index(name)], dtype=np.float32)
             if name in seg.classes
@@ -179,29 +179,12 @@ def _find_landmarks(
     agreement: list[tuple[float, float]] | None = None
     if seg.passes:
         agreement = [
-            plant.tip for probs in seg.passes for plant in run(probs, None) if plant.tip is not None
+            plant.tip
+            for probs in seg.passes
+            for plant in run(probs, None).plants
+            if plant.tip is not None
         ]
-    return list(run(seg.probabilities, agreement))
-
-
-def _plant_roots(seg: SegmentationResult, *, expected_plants: int, threshold: float) -> np.ndarray:
-    """The working-scale root pixels of the plants' root systems (see ``plant_roots_only``)."""
-    from visionkit.landmarks import plant_root_mask
-
-    def channel(name: str) -> np.ndarray | None:
-        if name not in seg.classes:
-            return None
-        return np.asarray(seg.probabilities[seg.classes.index(name)], dtype=np.float32)
-
-    return plant_root_mask(
-        channel("root"),  # type: ignore[arg-type]
-        channel("shoot"),  # type: ignore[arg-type]
-        channel("seed"),
-        expected_plants=expected_plants,
-        px_per_mm=seg.working_px_per_mm,
-        threshold=threshold,
-        occluded_prob=channel("occluded_root"),
-    )
+    return run(seg.probabilities, agreement)
 
 
 def _clip01(value: float | None) -> float:
@@ -431,11 +414,8 @@ class Predictor:
         landmarks_start = time.perf_counter()
         found = _find_landmarks(seg, expected_plants=self.expected_plants, threshold=self.threshold)
         if self.plant_roots_only:
-            # Computed only if a root mask is made or scored.
-            seg.support_source = functools.partial(
-                _plant_roots, seg, expected_plants=self.expected_plants, threshold=self.threshold
-            )
-        plants, plant_warnings = _plants(seg, found, self.expected_plants)
+            seg = dataclasses.replace(seg, root_support=found.root_support)
+        plants, plant_warnings = _plants(seg, found.plants, self.expected_plants)
         landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0
         warnings.extend(plant_warnings)
 

@@ -54,7 +54,7 @@ class Maps:
             self.seed,
             occluded_prob=self.occluded,
             **kwargs,  # type: ignore[arg-type]
-        )
+        ).plants
 
 
 def arc_points(centre: Point, radius: float, start: float, stop: float, n: int = 400) -> np.ndarray:

@@ -206,7 +206,7 @@ def test_more_candidates_than_expected_keeps_the_heaviest_in_the_row(make_maps):
 def test_without_a_seed_map_the_root_starts_at_the_shoot_bottom(make_maps, dist):
     maps = _straight_plate(make_maps)
 
-    plants = find_landmarks(maps.root, maps.shoot, None)
+    plants = find_landmarks(maps.root, maps.shoot, None).plants
 
     assert len(plants) == 5
     assert all(dist(p.start, (x, TOP)) <= 4.0 for p, x in zip(plants, XS, strict=True))
@@ -356,3 +356,31 @@ def test_plant_root_mask_without_plants_keeps_nothing(make_maps):
     maps = make_maps()
     maps.line([(300, 100), (300, 500)], width=3)
     assert not plant_root_mask(maps.root, maps.shoot, maps.seed).any()
+
+
+def test_find_landmarks_returns_the_root_pixels_it_searched(make_maps):
+    from visionkit.landmarks import plant_root_mask
+
+    maps = _straight_plate(make_maps)
+    maps.line([(820, 700), (880, 860)], width=2)  # a fibre far from every plant
+
+    found = find_landmarks(maps.root, maps.shoot, maps.seed, occluded_prob=maps.occluded)
+
+    assert len(found.plants) == 5
+    assert found.root_support.dtype == bool
+    assert not found.root_support[780, 850]  # the fibre is not the plants' root
+    assert np.array_equal(
+        found.root_support,
+        plant_root_mask(maps.root, maps.shoot, maps.seed, occluded_prob=maps.occluded),
+    )
+
+
+def test_without_plants_the_root_support_is_empty_at_the_maps_size(make_maps):
+    maps = make_maps(height=400, width=500)
+    maps.line([(300, 100), (300, 350)], width=3)  # a root-like streak, no seedling
+
+    found = find_landmarks(maps.root, maps.shoot, maps.seed)
+
+    assert found.plants == []
+    assert found.root_support.shape == (400, 500)
+    assert not found.root_support.any()

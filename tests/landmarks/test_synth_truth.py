@@ -37,7 +37,7 @@ def _hit_rate(seeds, full_scale: bool) -> tuple[int, int]:
             maps["seed"],
             occluded_prob=maps["occluded_root"],
             px_per_mm=px_per_mm,
-        )
+        ).plants
         for truth in plate.landmarks["plants"]:
             if not truth["present"]:
                 continue

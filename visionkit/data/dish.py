@@ -44,7 +44,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -190,9 +190,81 @@ def detect_dish(
     return dish
 
 
-def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: float) -> Dish:
-    import cv2
+class _NoDishError(Exception):
+    """A detection step ruled the candidate out; the message says why."""
 
+
+class _Working(NamedTuple):
+    """The downscaled grey copy detection works on, and its scale."""
+
+    small: np.ndarray
+    blurred: np.ndarray
+    sx: float  # image pixels per working pixel along x
+    sy: float
+
+
+class _Hull(NamedTuple):
+    """The bright region's convex hull and how dish-like it is."""
+
+    points: np.ndarray  # OpenCV's (N, 1, 2) hull
+    solidity: float  # bright pixels over hull area
+    contrast: float  # grey levels inside over outside
+
+
+class _Rectangle(NamedTuple):
+    """A rotated rectangle in working pixels."""
+
+    centre: np.ndarray
+    unit_u: np.ndarray  # along the first side
+    unit_v: np.ndarray  # along the second side
+    len_u: float
+    len_v: float
+
+    @property
+    def squareness(self) -> float:
+        """Short side over long side."""
+        return min(self.len_u, self.len_v) / max(self.len_u, self.len_v)
+
+    def corners(self) -> np.ndarray:
+        """The four ``(x, y)`` corners, clockwise as displayed from the ``-u, -v`` one."""
+        return np.array(
+            [
+                self.centre
+                + su * 0.5 * self.len_u * self.unit_u
+                + sv * 0.5 * self.len_v * self.unit_v
+                for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+            ]
+        )
+
+
+def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: float) -> Dish:
+    """:func:`detect_dish` without ``require``: the module docstring's steps in turn."""
+    _check_arguments(image, dish_mm=dish_mm, work_size=work_size, min_contrast=min_contrast)
+    grey = _grey(image)
+    height, width = grey.shape
+    size = (width, height)
+    try:
+        if min(height, width) < 16:
+            raise _NoDishError(f"image of {width} x {height} pixels is too small")
+        work = _working_copy(grey, work_size)
+        dark, agar = _levels(work.blurred, min_contrast)
+        region, area = _bright_region(work.blurred, dark, agar, min_contrast)
+        hull = _solid_hull(work.blurred, region, area, min_contrast)
+        inner, touches = _agar_rectangle(hull, work)
+        outer = _add_walls(inner, work.small, dark)
+    except _NoDishError as no_dish:
+        return _not_found(str(no_dish), size)
+    confidence = (
+        min(1.0, hull.contrast / (2.0 * min_contrast)) * inner.squareness * min(1.0, hull.solidity)
+    )
+    dish = _in_image(outer, work, size, dish_mm=dish_mm, touches=touches, confidence=confidence)
+    logger.debug("dish: %s", dish)
+    return dish
+
+
+def _check_arguments(
+    image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: float
+) -> None:
     if dish_mm <= 0 or work_size <= 0 or min_contrast <= 0:
         raise ValueError(
             f"dish_mm, work_size and min_contrast must be positive, got {dish_mm}, "
@@ -204,12 +276,13 @@ def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: 
             f"{getattr(image, 'dtype', type(image).__name__)} of shape {np.shape(image)}; "
             "read it with visionkit.imageio.read_image"
         )
-    grey = _grey(image)
-    height, width = grey.shape
-    size = (width, height)
-    if min(height, width) < 16:
-        return _not_found(f"image of {width} x {height} pixels is too small", size)
 
+
+def _working_copy(grey: np.ndarray, work_size: int) -> _Working:
+    """``grey`` downscaled to ``work_size`` on its longest side (never up), and blurred."""
+    import cv2
+
+    height, width = grey.shape
     factor = min(1.0, work_size / max(height, width))
     if factor < 1.0:
         small_size = (max(1, round(width * factor)), max(1, round(height * factor)))
@@ -220,37 +293,55 @@ def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: 
         small = grey
     sy, sx = height / small.shape[0], width / small.shape[1]
     sigma = max(1.0, max(small.shape) / 256.0)
-    blurred = cv2.GaussianBlur(small, (0, 0), sigma)
+    return _Working(small, cv2.GaussianBlur(small, (0, 0), sigma), sx, sy)
+
+
+def _levels(blurred: np.ndarray, min_contrast: float) -> tuple[float, float]:
+    """Step 1: the dark level and the agar's; too close together means no dish."""
+    import cv2
 
     dark = float(np.percentile(blurred, 0.5))
     otsu, _ = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     upper = blurred[blurred > otsu]
     agar = float(np.median(upper)) if upper.size else float(np.median(blurred))
     if agar - dark < min_contrast:
-        return _not_found(
+        raise _NoDishError(
             f"no contrast: the darkest and the typical bright grey levels differ by "
-            f"{agar - dark:.0f} < {min_contrast:.0f}",
-            size,
+            f"{agar - dark:.0f} < {min_contrast:.0f}"
         )
+    return dark, agar
+
+
+def _bright_region(
+    blurred: np.ndarray, dark: float, agar: float, min_contrast: float
+) -> tuple[np.ndarray, float]:
+    """Step 2: the largest region brighter than the threshold, opened; and its area."""
+    import cv2
+
     threshold = agar - max(min_contrast, 0.5 * (agar - dark))
     bright = (blurred > threshold).astype(np.uint8)
-    kernel_size = max(3, (max(small.shape) // 100) | 1)
+    kernel_size = max(3, (max(blurred.shape) // 100) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_size, kernel_size))
     bright = np.asarray(cv2.morphologyEx(bright, cv2.MORPH_OPEN, kernel), dtype=np.uint8)
 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
     if count < 2:
-        return _not_found("no region brighter than its surround", size)
+        raise _NoDishError("no region brighter than its surround")
     largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     region = (labels == largest).astype(np.uint8)
     area = float(stats[largest, cv2.CC_STAT_AREA])
-    total = float(small.shape[0] * small.shape[1])
+    total = float(blurred.shape[0] * blurred.shape[1])
     if area < _MIN_AREA_FRACTION * total:
-        return _not_found(
+        raise _NoDishError(
             f"the largest bright region covers {area / total:.0%} of the image "
-            f"(< {_MIN_AREA_FRACTION:.0%})",
-            size,
+            f"(< {_MIN_AREA_FRACTION:.0%})"
         )
+    return region, area
+
+
+def _solid_hull(blurred: np.ndarray, region: np.ndarray, area: float, min_contrast: float) -> _Hull:
+    """Step 3: the region's convex hull, if solid, inside the image and brighter than outside."""
+    import cv2
 
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(np.concatenate(contours))
@@ -259,60 +350,70 @@ def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: 
     hull_area = float(np.count_nonzero(hull_mask))
     solidity = area / hull_area
     if solidity < _MIN_SOLIDITY:
-        return _not_found(
+        raise _NoDishError(
             f"the bright region is not solid ({solidity:.2f} of its hull; "
-            f"a dish is > {_MIN_SOLIDITY})",
-            size,
+            f"a dish is > {_MIN_SOLIDITY})"
         )
     outside = hull_mask == 0
+    total = float(blurred.shape[0] * blurred.shape[1])
     if np.count_nonzero(outside) < _MIN_OUTSIDE_FRACTION * total:
-        return _not_found("the bright region fills the whole image; no rim is visible", size)
+        raise _NoDishError("the bright region fills the whole image; no rim is visible")
     contrast = float(np.median(blurred[hull_mask > 0]) - np.median(blurred[outside]))
     if contrast < min_contrast:
-        return _not_found(
+        raise _NoDishError(
             f"the region is only {contrast:.0f} grey levels brighter than its surround "
-            f"(< {min_contrast:.0f})",
-            size,
+            f"(< {min_contrast:.0f})"
         )
+    return _Hull(hull, solidity, contrast)
 
-    # Fit the agar's rectangle in working pixels; +1 turns pixel centres into edges.
-    hull_xy = hull.reshape(-1, 2).astype(np.float64)
+
+def _agar_rectangle(hull: _Hull, work: _Working) -> tuple[_Rectangle, bool]:
+    """Step 4: the smallest rotated rectangle around the hull, and whether it touches the edge.
+
+    Not square is no dish, unless the dish runs off the image.
+    """
+    import cv2
+
+    hull_xy = hull.points.reshape(-1, 2).astype(np.float64)
     (cx, cy), (rw, rh), rect_angle = cv2.minAreaRect(hull_xy.astype(np.float32))
+    # +1 turns pixel centres into edges.
     box = cv2.boxPoints(((cx, cy), (rw + 1.0, rh + 1.0), rect_angle)).astype(np.float64)
     axis_u, axis_v = box[1] - box[0], box[2] - box[1]
     len_u, len_v = float(np.hypot(*axis_u)), float(np.hypot(*axis_v))
-    unit_u, unit_v = axis_u / len_u, axis_v / len_v
-    squareness = min(len_u, len_v) / max(len_u, len_v)
+    agar = _Rectangle(np.array([cx, cy]), axis_u / len_u, axis_v / len_v, len_u, len_v)
     xs, ys = hull_xy[:, 0], hull_xy[:, 1]
-    touches = (
-        xs.min() <= 0
-        or ys.min() <= 0
-        or xs.max() >= small.shape[1] - 1
-        or ys.max() >= small.shape[0] - 1
+    height, width = work.small.shape
+    touches = bool(
+        xs.min() <= 0 or ys.min() <= 0 or xs.max() >= width - 1 or ys.max() >= height - 1
     )
-    if squareness < _MIN_SQUARENESS and not touches:
-        return _not_found(
-            f"the bright region is not square (sides {len_u * sx:.0f} x {len_v * sy:.0f} px)",
-            size,
+    if agar.squareness < _MIN_SQUARENESS and not touches:
+        raise _NoDishError(
+            f"the bright region is not square "
+            f"(sides {len_u * work.sx:.0f} x {len_v * work.sy:.0f} px)"
         )
+    return agar, touches
 
-    # Add the dark wall, where it shows, so the box is the dish's outer edge.
-    centre = np.array([cx, cy])
+
+def _add_walls(agar: _Rectangle, small: np.ndarray, dark: float) -> _Rectangle:
+    """Step 5: the agar's rectangle grown by the dark wall where it shows: the dish's outer edge."""
+    import cv2
+
     profile_image = cv2.GaussianBlur(small, (0, 0), 1.0)
+    longest = max(agar.len_u, agar.len_v)
     walls = {
         (axis, sign): _wall_width(
             profile_image,
-            centre + sign * 0.5 * length * unit,
+            agar.centre + sign * 0.5 * length * unit,
             sign * unit,
             other,
             0.3 * other_length,
-            max_wall=_MAX_WALL_FRACTION * max(len_u, len_v),
+            max_wall=_MAX_WALL_FRACTION * longest,
             min_step=_MIN_WALL_STEP,
             dark=dark,
         )
         for axis, unit, length, other, other_length in (
-            ("u", unit_u, len_u, unit_v, len_v),
-            ("v", unit_v, len_v, unit_u, len_u),
+            ("u", agar.unit_u, agar.len_u, agar.unit_v, agar.len_v),
+            ("v", agar.unit_v, agar.len_v, agar.unit_u, agar.len_u),
         )
         for sign in (-1.0, 1.0)
     }
@@ -322,46 +423,51 @@ def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: 
     if len(seen) >= 2:
         typical = float(np.median(seen))
         walls = {key: (w if w > 0 else typical) for key, w in walls.items()}
+    len_u, len_v = agar.len_u, agar.len_v
     len_u += walls["u", -1.0] + walls["u", 1.0]
     len_v += walls["v", -1.0] + walls["v", 1.0]
     centre = (
-        centre
-        + 0.5 * (walls["u", 1.0] - walls["u", -1.0]) * unit_u
-        + 0.5 * (walls["v", 1.0] - walls["v", -1.0]) * unit_v
+        agar.centre
+        + 0.5 * (walls["u", 1.0] - walls["u", -1.0]) * agar.unit_u
+        + 0.5 * (walls["v", 1.0] - walls["v", -1.0]) * agar.unit_v
     )
-    corners_w = np.array(
-        [
-            centre + su * 0.5 * len_u * unit_u + sv * 0.5 * len_v * unit_v
-            for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))
-        ]
-    )
+    return _Rectangle(centre, agar.unit_u, agar.unit_v, len_u, len_v)
 
-    # Working pixels -> image pixels: a centre c maps to (c + 0.5) * s - 0.5.
-    scale = np.array([sx, sy])
-    corners = (corners_w + 0.5) * scale - 0.5
-    side_u = len_u * float(np.hypot(*(unit_u * scale)))
-    side_v = len_v * float(np.hypot(*(unit_v * scale)))
+
+def _in_image(
+    outer: _Rectangle,
+    work: _Working,
+    size: tuple[int, int],
+    *,
+    dish_mm: float,
+    touches: bool,
+    confidence: float,
+) -> Dish:
+    """The dish's rectangle taken from working pixels to the image's, as a :class:`Dish`."""
+    # A working pixel's centre c maps to (c + 0.5) * s - 0.5.
+    width, height = size
+    scale = np.array([work.sx, work.sy])
+    corners = (outer.corners() + 0.5) * scale - 0.5
+    side_u = outer.len_u * float(np.hypot(*(outer.unit_u * scale)))
+    side_v = outer.len_v * float(np.hypot(*(outer.unit_v * scale)))
     side = max(side_u, side_v) if touches else 0.5 * (side_u + side_v)
     x0 = max(0, math.floor(corners[:, 0].min() + 0.5))
     y0 = max(0, math.floor(corners[:, 1].min() + 0.5))
     x1 = min(width, math.ceil(corners[:, 0].max() + 0.5))
     y1 = min(height, math.ceil(corners[:, 1].max() + 0.5))
-    centre_img = (centre + 0.5) * scale - 0.5
-    confidence = min(1.0, contrast / (2.0 * min_contrast)) * squareness * min(1.0, solidity)
-    dish = Dish(
+    centre = (outer.centre + 0.5) * scale - 0.5
+    return Dish(
         found=True,
         bbox=(int(x0), int(y0), int(x1), int(y1)),
         angle=_angle_of(corners),
         side_px=float(side),
         mm_per_px=float(dish_mm / side),
-        center=(float(centre_img[0]), float(centre_img[1])),
+        center=(float(centre[0]), float(centre[1])),
         corners=tuple((float(x), float(y)) for x, y in corners),
         confidence=float(round(confidence, 4)),
         reason="",
         image_size=size,
     )
-    logger.debug("dish: %s", dish)
-    return dish
 
 
 def _wall_width(

@@ -27,7 +27,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -101,9 +101,12 @@ class SegmentationResult:
         refine_radius: the guided filter's radius in working pixels for
             masks at input size (:mod:`~visionkit.inference.refine`); 0 upsamples
             bilinearly.
-        support_source: computes :attr:`root_support` on first use (the
-            pipeline sets it after finding the plants); ``None`` keeps every
-            root pixel.
+        root_support: ``(h, w)`` bool at working resolution, the root pixels
+            that belong to the plants (``Landmarks.root_support`` from
+            :func:`~visionkit.landmarks.find_landmarks`, which the pipeline
+            hands over with ``dataclasses.replace``); root and occluded-root
+            masks at input size keep only what lies near it. ``None`` keeps
+            every root pixel.
         mask_thresholds: per class, the margin above which a pixel is in the
             mask at input size (``ModelConfig.mask_thresholds``); 0 otherwise.
         map_offset: ``(dx, dy)`` working pixels by which the model's maps lie
@@ -126,19 +129,9 @@ class SegmentationResult:
     backend: str = ""
     guide: np.ndarray | None = field(default=None, repr=False)
     refine_radius: int = 0
-    support_source: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+    root_support: np.ndarray | None = field(default=None, repr=False)
     mask_thresholds: dict[str, float] = field(default_factory=dict)
     map_offset: tuple[float, float] = (0.0, 0.0)
-
-    @functools.cached_property
-    def root_support(self) -> np.ndarray | None:
-        """``(h, w)`` bool at working resolution: the root pixels that belong to the plants.
-
-        From :func:`~visionkit.landmarks.plant_root_mask`, computed only when
-        a root mask is asked for; root and occluded-root masks at input size
-        keep only what lies near it. ``None`` without a ``support_source``.
-        """
-        return None if self.support_source is None else self.support_source()
 
     @functools.cached_property
     def uncertainty(self) -> np.ndarray:
@@ -291,16 +284,17 @@ class SegmentationResult:
                 margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
         margin = np.asarray(margin, dtype=np.float32)
         if name in SUPPORTED_CLASSES and self.root_support is not None:
-            margin[~self._support_at_crop_size] = OUTSIDE_SUPPORT
+            margin[~self._support_at_crop_size(self.root_support)] = OUTSIDE_SUPPORT
         return margin
 
-    @functools.cached_property
-    def _support_at_crop_size(self) -> np.ndarray:
-        """``root_support`` grown by two working pixels (edges refine outward), at crop size."""
+    def _support_at_crop_size(self, support: np.ndarray) -> np.ndarray:
+        """``support`` grown by two working pixels (edges refine outward), at crop size.
+
+        About 2 ms for a half-scale dish, so it is not kept between masks.
+        """
         import cv2
 
-        assert self.root_support is not None
-        grown = cv2.dilate(self.root_support.astype(np.uint8), np.ones((5, 5), np.uint8))
+        grown = cv2.dilate(support.astype(np.uint8), np.ones((5, 5), np.uint8))
         cw, ch = self.crop_size
         if (cw, ch) != self.working_size:
             grown = cv2.resize(grown, (cw, ch), interpolation=cv2.INTER_NEAREST_EXACT)

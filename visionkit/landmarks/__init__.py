@@ -4,9 +4,10 @@ Given per-class probability maps at the model's working resolution::
 
     from visionkit.landmarks import find_landmarks
 
-    plants = find_landmarks(root_prob, shoot_prob, seed_prob, px_per_mm=10.0)
-    for p in plants:
+    found = find_landmarks(root_prob, shoot_prob, seed_prob, px_per_mm=10.0)
+    for p in found.plants:
         print(p.plant, p.tip, p.tip_confidence, p.length_px)
+    roots = found.root_support  # bool map: the root pixels that belong to the plants
 
 Each plant is found from its shoot and seed, its root search starts there,
 the primary root is the path that best continues the main axis (not the
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 from visionkit.landmarks.find import NO_ROOT, find_landmarks, plant_root_mask
 from visionkit.landmarks.plants import PlantAnchor, find_plants
-from visionkit.landmarks.result import PlantLandmarks
+from visionkit.landmarks.result import Landmarks, PlantLandmarks
 
 __all__ = [
     "NO_ROOT",
+    "Landmarks",
     "PlantAnchor",
     "PlantLandmarks",
     "find_landmarks",

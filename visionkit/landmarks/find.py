@@ -6,7 +6,9 @@ The steps, each in its own module:
    seed maps, numbered left to right, each with an anchor where its root
    should begin.
 2. :mod:`~visionkit.landmarks.region`: the root pieces reachable from the
-   anchors (false positives far from the seedlings never enter).
+   anchors (false positives far from the seedlings never enter); the result
+   hands them on as ``root_support``, so masks limited to the plants' roots
+   need no second search.
 3. ``skimage.morphology.skeletonize`` on that region only, then
    :mod:`~visionkit.landmarks.skeleton`: the skeleton as a branch graph.
 4. :mod:`~visionkit.landmarks.gaps`: bridges across small gaps along a
@@ -26,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,8 +39,8 @@ from visionkit.landmarks.junction import extend_to_junction
 from visionkit.landmarks.plants import PlantAnchor, find_plants
 from visionkit.landmarks.polyline import arc_length, smooth_path
 from visionkit.landmarks.primary import PathChoice, choose_primaries, path_pixels
-from visionkit.landmarks.region import root_region
-from visionkit.landmarks.result import PlantLandmarks
+from visionkit.landmarks.region import RootRegion, root_region
+from visionkit.landmarks.result import Landmarks, PlantLandmarks
 from visionkit.landmarks.root_end import extend_to_root_end
 
 __all__ = ["find_landmarks", "plant_root_mask"]
@@ -45,6 +48,25 @@ __all__ = ["find_landmarks", "plant_root_mask"]
 logger = logging.getLogger(__name__)
 
 NO_ROOT = "no root found below the shoot"
+
+
+class _Search(NamedTuple):
+    """What every step of the search reads: the checked maps, the plants, the resolution."""
+
+    root: np.ndarray  # root probability, joined by occluded root
+    shoot: np.ndarray
+    seed: np.ndarray | None
+    mask: np.ndarray  # root >= threshold
+    anchors: list[PlantAnchor]
+    px_per_mm: float
+    threshold: float
+
+
+class _Traced(NamedTuple):
+    """One plant's primary path: on the skeleton, and carried on to the root's ends."""
+
+    skeleton: np.ndarray  # what the confidences judge (is there root here?)
+    path: np.ndarray  # start, tip and length
 
 
 def _prob(name: str, value: np.ndarray | None, shape: tuple[int, ...] | None) -> np.ndarray:
@@ -59,17 +81,61 @@ def _prob(name: str, value: np.ndarray | None, shape: tuple[int, ...] | None) ->
     return array.astype(np.float32, copy=False)
 
 
-def _graph(
-    mask: np.ndarray, anchors: list[PlantAnchor], ppm: float, radius_px: float, gap_px: float
-) -> RootGraph:
-    """The root graph of the mask's pieces reachable from the anchors, spurs off, gaps bridged."""
+def _search(
+    root_prob: np.ndarray,
+    shoot_prob: np.ndarray,
+    seed_prob: np.ndarray | None,
+    occluded_prob: np.ndarray | None,
+    expected_plants: int,
+    px_per_mm: float,
+    threshold: float,
+) -> _Search:
+    """The checked maps (root joined by occluded root), the root mask, and the plants."""
+    if expected_plants < 1:
+        raise ValueError(f"find_landmarks: expected_plants must be >= 1, got {expected_plants}")
+    if px_per_mm <= 0:
+        raise ValueError(f"find_landmarks: px_per_mm must be positive, got {px_per_mm}")
+    root = _prob("root_prob", root_prob, None)
+    shoot = _prob("shoot_prob", shoot_prob, root.shape)
+    seed = None if seed_prob is None else _prob("seed_prob", seed_prob, root.shape)
+    if occluded_prob is not None:
+        root = np.maximum(root, _prob("occluded_prob", occluded_prob, root.shape))
+    anchors = find_plants(
+        shoot, seed, expected=expected_plants, px_per_mm=px_per_mm, threshold=threshold
+    )
+    return _Search(root, shoot, seed, root >= threshold, anchors, px_per_mm, threshold)
+
+
+def _points(anchors: Sequence[PlantAnchor]) -> list[tuple[float, float]]:
+    """Where roots may begin: each anchor, and the base of a plant anchored on its seed."""
+    return [(a.x, a.y) for a in anchors] + [a.base for a in anchors if a.base is not None]
+
+
+def _region(search: _Search, radius_px: float, gap_px: float) -> RootRegion:
+    """The root pieces reachable from the plants: what is searched, and the root support."""
+    return root_region(
+        search.mask, _points(search.anchors), start_radius_px=radius_px, gap_px=gap_px
+    )
+
+
+def _full_size(region: RootRegion, shape: tuple[int, ...]) -> np.ndarray:
+    """The region's pixels as a bool map of the full maps' ``shape``."""
+    kept = np.zeros(shape, dtype=bool)
+    if not region.empty:
+        x0, y0 = region.origin
+        h, w = region.mask.shape
+        kept[y0 : y0 + h, x0 : x0 + w] = region.mask
+    return kept
+
+
+def _graph(region: RootRegion, ppm: float, gap_px: float) -> RootGraph:
+    """The root graph of the region's skeleton, spurs off, gaps bridged."""
     import cv2
     from skimage.morphology import skeletonize
 
     from visionkit.landmarks.skeleton import skeleton_graph
 
     window = max(4, round(1.5 * ppm))
-    region = root_region(mask, _points(anchors), start_radius_px=radius_px, gap_px=gap_px)
     if region.empty:
         return RootGraph(window=window)
     distance = cv2.distanceTransform(region.mask.view(np.uint8), cv2.DIST_L2, 3)
@@ -93,6 +159,41 @@ def _graph(
     return graph
 
 
+def _start(
+    graph: RootGraph, anchor: PlantAnchor, radius: float
+) -> tuple[tuple[float, float], int | None]:
+    """Where a plant's root search starts, and its node in the graph (``None``: no root)."""
+    where = (anchor.x, anchor.y)
+    hit = graph.nearest(where, radius)
+    if hit is None and anchor.base is not None:
+        # A seed coat beside a long hypocotyl: the root starts at its bottom.
+        fallback = graph.nearest(anchor.base, radius)
+        if fallback is not None:
+            where, hit = anchor.base, fallback
+    return where, None if hit is None else graph.split(*hit)
+
+
+def _trace(search: _Search, graph: RootGraph, best: PathChoice) -> _Traced:
+    """The chosen path on the skeleton, then carried on to the root's end and the junction."""
+    skeleton = smooth_path(path_pixels(graph, best))
+    ended = extend_to_root_end(
+        skeleton, root=search.root, px_per_mm=search.px_per_mm, threshold=search.threshold
+    )
+    path = extend_to_junction(
+        ended,
+        root=search.root,
+        shoot=search.shoot,
+        seed=search.seed,
+        px_per_mm=search.px_per_mm,
+        threshold=search.threshold,
+    )
+    return _Traced(skeleton, path)
+
+
+def _tip(traced: _Traced | None) -> tuple[float, float] | None:
+    return None if traced is None else (float(traced.path[-1, 0]), float(traced.path[-1, 1]))
+
+
 def _rival(candidates: list[PathChoice], best: PathChoice, graph: RootGraph, far: float) -> float:
     tip = graph.nodes[best.end]
     for other in candidates:
@@ -104,35 +205,46 @@ def _rival(candidates: list[PathChoice], best: PathChoice, graph: RootGraph, far
     return 0.0
 
 
-def _points(anchors: Sequence[PlantAnchor]) -> list[tuple[float, float]]:
-    """Where roots may begin: each anchor, and the base of a plant anchored on its seed."""
-    return [(a.x, a.y) for a in anchors] + [a.base for a in anchors if a.base is not None]
-
-
-def _maps_and_plants(
-    root_prob: np.ndarray,
-    shoot_prob: np.ndarray,
-    seed_prob: np.ndarray | None,
-    occluded_prob: np.ndarray | None,
-    expected_plants: int,
-    px_per_mm: float,
-    threshold: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, list[PlantAnchor]]:
-    """Checked maps (root joined by occluded root), the root mask, and the plants."""
-    if expected_plants < 1:
-        raise ValueError(f"find_landmarks: expected_plants must be >= 1, got {expected_plants}")
-    if px_per_mm <= 0:
-        raise ValueError(f"find_landmarks: px_per_mm must be positive, got {px_per_mm}")
-    root = _prob("root_prob", root_prob, None)
-    shoot = _prob("shoot_prob", shoot_prob, root.shape)
-    seed = None if seed_prob is None else _prob("seed_prob", seed_prob, root.shape)
-    if occluded_prob is not None:
-        root = np.maximum(root, _prob("occluded_prob", occluded_prob, root.shape))
-    mask = root >= threshold
-    anchors = find_plants(
-        shoot, seed, expected=expected_plants, px_per_mm=px_per_mm, threshold=threshold
+def _plant(
+    number: int,
+    where: tuple[float, float],
+    choice: tuple[PathChoice | None, list[PathChoice]],
+    traced: _Traced | None,
+    *,
+    search: _Search,
+    graph: RootGraph,
+    radius: float,
+    agreement: float | None,
+) -> PlantLandmarks:
+    """One plant's landmarks and confidences from its traced primary path."""
+    best, candidates = choice
+    if best is None or traced is None:
+        return PlantLandmarks(number, None, None, 0.0, 0.0, reason=NO_ROOT, anchor=where)
+    ppm = search.px_per_mm
+    shoot_or_seed = [search.shoot] if search.seed is None else [search.shoot, search.seed]
+    s_conf, s_parts = start_confidence(
+        search.root, shoot_or_seed, traced.skeleton, where, px_per_mm=ppm, search_radius_px=radius
     )
-    return root, shoot, seed, mask, anchors
+    t_conf, t_parts = tip_confidence(
+        search.root,
+        traced.skeleton,
+        px_per_mm=ppm,
+        best_score=best.score,
+        rival_score=_rival(candidates, best, graph, ppm),
+        agreement=agreement,
+    )
+    path = traced.path
+    return PlantLandmarks(
+        plant=number,
+        start=(float(path[0, 0]), float(path[0, 1])),
+        tip=_tip(traced),
+        start_confidence=s_conf,
+        tip_confidence=t_conf,
+        path=path,
+        length_px=arc_length(path),
+        anchor=where,
+        components={**s_parts, **t_parts},
+    )
 
 
 def plant_root_mask(
@@ -154,25 +266,14 @@ def plant_root_mask(
     ``max_gap_mm`` of a kept piece (see :mod:`~visionkit.landmarks.region`).
     Fibres, scratches and specks away from every root system are left out;
     with no plant found, nothing is kept. Arguments as for
-    :func:`find_landmarks`.
+    :func:`find_landmarks`, whose result carries the same map as
+    ``root_support``: call this only when the landmarks are not wanted.
     """
-    _, _, _, mask, anchors = _maps_and_plants(
+    search = _search(
         root_prob, shoot_prob, seed_prob, occluded_prob, expected_plants, px_per_mm, threshold
     )
-    kept = np.zeros(mask.shape, dtype=bool)
-    if not anchors:
-        return kept
-    region = root_region(
-        mask,
-        _points(anchors),
-        start_radius_px=start_radius_mm * px_per_mm,
-        gap_px=max_gap_mm * px_per_mm,
-    )
-    if not region.empty:
-        x0, y0 = region.origin
-        h, w = region.mask.shape
-        kept[y0 : y0 + h, x0 : x0 + w] = region.mask
-    return kept
+    region = _region(search, start_radius_mm * px_per_mm, max_gap_mm * px_per_mm)
+    return _full_size(region, search.mask.shape)
 
 
 def find_landmarks(
@@ -187,7 +288,7 @@ def find_landmarks(
     tip_agreement: Sequence[tuple[float, float]] | None = None,
     start_radius_mm: float = 3.0,
     max_gap_mm: float = 3.0,
-) -> list[PlantLandmarks]:
+) -> Landmarks:
     """Each plant's primary-root start and tip, path, length and confidences.
 
     Args:
@@ -209,101 +310,50 @@ def find_landmarks(
         max_gap_mm: the largest gap in a root that is bridged.
 
     Returns:
-        One :class:`PlantLandmarks` per plant found, numbered 1..N left to
-        right. Plants not found at all are not listed (the caller, knowing
-        the sowing positions, decides how to number them); a plant found
-        without root has ``tip=None`` and a ``reason``.
+        :class:`~visionkit.landmarks.result.Landmarks`: ``plants``, one
+        :class:`PlantLandmarks` per plant found, numbered 1..N left to right
+        (plants not found at all are not listed: the caller, knowing the
+        sowing positions, decides how to number them; a plant found without
+        root has ``tip=None`` and a ``reason``), and ``root_support``, the
+        root pixels searched (what :func:`plant_root_mask` gives).
 
     Raises:
         ValueError: maps that are not 2-D or differ in shape, or a bad parameter.
     """
     began = time.perf_counter()
-    root, shoot, seed, mask, anchors = _maps_and_plants(
+    search = _search(
         root_prob, shoot_prob, seed_prob, occluded_prob, expected_plants, px_per_mm, threshold
     )
-    if not anchors:
+    radius, gap = start_radius_mm * px_per_mm, max_gap_mm * px_per_mm
+    region = _region(search, radius, gap)
+    support = _full_size(region, search.mask.shape)
+    if not search.anchors:
         logger.info("find_landmarks: no plant found (no shoot or seed above %.2f)", threshold)
-        return []
-    radius = start_radius_mm * px_per_mm
-    graph = _graph(mask, anchors, px_per_mm, radius, max_gap_mm * px_per_mm)
-
-    starts: list[int | None] = []
-    wheres: list[tuple[float, float]] = []
-    for anchor in anchors:
-        where = (anchor.x, anchor.y)
-        hit = graph.nearest(where, radius)
-        if hit is None and anchor.base is not None:
-            # A seed coat beside a long hypocotyl: the root starts at its bottom.
-            fallback = graph.nearest(anchor.base, radius)
-            if fallback is not None:
-                where, hit = anchor.base, fallback
-        wheres.append(where)
-        starts.append(None if hit is None else graph.split(*hit))
-    choices = choose_primaries(graph, starts, short_px=3.0 * px_per_mm)
-
-    # The skeleton's paths are what the confidences judge (is there root
-    # here?); the paths carried on to the root's end and back to the
-    # junction give start, tip and length.
-    skeleton_paths: list[np.ndarray | None] = []
-    paths: list[np.ndarray | None] = []
-    for best, _ in choices:
-        if best is None:
-            skeleton_paths.append(None)
-            paths.append(None)
-            continue
-        skeleton = smooth_path(path_pixels(graph, best))
-        skeleton_paths.append(skeleton)
-        ended = extend_to_root_end(skeleton, root=root, px_per_mm=px_per_mm, threshold=threshold)
-        paths.append(
-            extend_to_junction(
-                ended,
-                root=root,
-                shoot=shoot,
-                seed=seed,
-                px_per_mm=px_per_mm,
-                threshold=threshold,
-            )
-        )
-    tips = [None if p is None else (float(p[-1, 0]), float(p[-1, 1])) for p in paths]
-    agreement = None
+        return Landmarks([], support)
+    graph = _graph(region, px_per_mm, gap)
+    begins = [_start(graph, anchor, radius) for anchor in search.anchors]
+    choices = choose_primaries(graph, [node for _, node in begins], short_px=3.0 * px_per_mm)
+    traced = [None if best is None else _trace(search, graph, best) for best, _ in choices]
+    agreement: list[float | None] = [None] * len(traced)
     if tip_agreement is not None:
-        agreement = agreement_factors(tips, list(tip_agreement), px_per_mm)
-    shoot_or_seed = [shoot] if seed is None else [shoot, seed]
-
-    results: list[PlantLandmarks] = []
-    for number, (where, (best, candidates), skeleton_path, path) in enumerate(
-        zip(wheres, choices, skeleton_paths, paths, strict=True), start=1
-    ):
-        if best is None or path is None or skeleton_path is None:
-            results.append(
-                PlantLandmarks(number, None, None, 0.0, 0.0, reason=NO_ROOT, anchor=where)
-            )
-            continue
-        s_conf, s_parts = start_confidence(
-            root, shoot_or_seed, skeleton_path, where, px_per_mm=px_per_mm, search_radius_px=radius
+        tips = [_tip(t) for t in traced]
+        agreement = list(agreement_factors(tips, list(tip_agreement), px_per_mm))
+    plants = [
+        _plant(
+            number,
+            where,
+            choice,
+            path,
+            search=search,
+            graph=graph,
+            radius=radius,
+            agreement=factor,
         )
-        t_conf, t_parts = tip_confidence(
-            root,
-            skeleton_path,
-            px_per_mm=px_per_mm,
-            best_score=best.score,
-            rival_score=_rival(candidates, best, graph, px_per_mm),
-            agreement=None if agreement is None else agreement[number - 1],
+        for number, ((where, _), choice, path, factor) in enumerate(
+            zip(begins, choices, traced, agreement, strict=True), start=1
         )
-        results.append(
-            PlantLandmarks(
-                plant=number,
-                start=(float(path[0, 0]), float(path[0, 1])),
-                tip=tips[number - 1],
-                start_confidence=s_conf,
-                tip_confidence=t_conf,
-                path=path,
-                length_px=arc_length(path),
-                anchor=where,
-                components={**s_parts, **t_parts},
-            )
-        )
+    ]
     logger.debug(
-        "find_landmarks: %d plants in %.1f ms", len(results), 1e3 * (time.perf_counter() - began)
+        "find_landmarks: %d plants in %.1f ms", len(plants), 1e3 * (time.perf_counter() - began)
     )
-    return results
+    return Landmarks(plants, support)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,19 +40,6 @@ from visionkit.landmarks.graph import RootGraph
 __all__ = ["PathChoice", "candidate_paths", "choose_primaries", "path_pixels"]
 
 _DOWN = np.array([0.0, 1.0])
-
-# node, branch arrived by, heading, steps, turns, angles, visited nodes, reach, log of factors
-_State = tuple[
-    int,
-    int,
-    np.ndarray,
-    tuple[tuple[int, int], ...],
-    tuple[float, ...],
-    tuple[float, ...],
-    frozenset[int],
-    float,
-    float,
-]
 
 
 @dataclass(frozen=True)
@@ -76,6 +64,26 @@ class PathChoice:
     def branches(self) -> set[int]:
         """The branches it walks along."""
         return {b for b, _ in self.steps}
+
+
+class _Walk(NamedTuple):
+    """A path being searched: where it has got to, and what its score is made of so far."""
+
+    node: int  # where it has got to
+    arrived_by: int  # the branch it came along (-1 at the start)
+    heading: np.ndarray  # the way it is going, a unit vector
+    steps: tuple[tuple[int, int], ...]  # (branch, from_node) pairs walked
+    turns: tuple[float, ...]  # the relative turn factor at each step
+    angles: tuple[float, ...]  # the absolute turn at each step, radians
+    visited: frozenset[int]  # the nodes passed (a simple path passes each once)
+    reach: float  # sum of length_i * down_i
+    log_factor: float  # log of prod(turn_j * width_j)
+
+    def path(self) -> PathChoice:
+        """The walk, ended where it is, as a scored path."""
+        return PathChoice(
+            self.steps, self.node, self.reach * math.exp(self.log_factor), self.turns, self.angles
+        )
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> float:
@@ -113,24 +121,24 @@ def candidate_paths(
     """
     two_sigma2 = 2.0 * math.radians(turn_sigma_deg) ** 2
     found: list[PathChoice] = []
-    stack: list[_State] = [(start, -1, _DOWN, (), (), (), frozenset({start}), 0.0, 0.0)]
+    stack = [_Walk(start, -1, _DOWN, (), (), (), frozenset({start}), 0.0, 0.0)]
     while stack and len(found) < max_paths:
-        node, arrived_by, heading, steps, turns, bends, visited, reach, log_factor = stack.pop()
+        walk = stack.pop()
         options = []
-        if node == start or node not in blocked_nodes:
+        if walk.node == start or walk.node not in blocked_nodes:
             options = [
                 b
-                for b in graph.incident[node]
-                if b != arrived_by
+                for b in graph.incident[walk.node]
+                if b != walk.arrived_by
                 and b not in blocked_branches
-                and graph.other(b, node) not in visited
+                and graph.other(b, walk.node) not in walk.visited
             ]
         if not options:
-            if steps:
-                found.append(PathChoice(steps, node, reach * math.exp(log_factor), turns, bends))
+            if walk.steps:
+                found.append(walk.path())
             continue
-        angles = [_angle(heading, graph.away(b, node)) for b in options]
-        widths = [graph.width_near(b, node) for b in options]
+        angles = [_angle(walk.heading, graph.away(b, walk.node)) for b in options]
+        widths = [graph.width_near(b, walk.node) for b in options]
         straightest = min(angles)
         widest = max((w for w in widths if not math.isnan(w)), default=float("nan"))
         for b, angle, width in zip(options, angles, widths, strict=True):
@@ -138,25 +146,37 @@ def candidate_paths(
             thin = 1.0
             if not math.isnan(width) and widest > 0:
                 thin = (width / widest) ** width_power
-            nxt = graph.other(b, node)
-            branch = graph.branch(b)
-            # Across a short branch (a crossing's shared stretch) keep the heading.
-            onward = heading if branch.length < short_px else -graph.away(b, nxt)
-            stack.append(
-                (
-                    nxt,
-                    b,
-                    onward,
-                    (*steps, (b, node)),
-                    (*turns, turn),
-                    (*bends, angle),
-                    visited | {nxt},
-                    reach + branch.length * _down(graph, b, node),
-                    log_factor + math.log(max(turn * thin, 1e-300)),
-                )
-            )
+            stack.append(_onward(graph, walk, b, angle, turn, thin, short_px=short_px))
     found.sort(key=lambda p: -p.score)
     return found
+
+
+def _onward(
+    graph: RootGraph,
+    walk: _Walk,
+    b: int,
+    angle: float,
+    turn: float,
+    thin: float,
+    *,
+    short_px: float,
+) -> _Walk:
+    """``walk`` carried on along branch ``b``, leaving at ``angle`` with these factors."""
+    nxt = graph.other(b, walk.node)
+    branch = graph.branch(b)
+    # Across a short branch (a crossing's shared stretch) keep the heading.
+    heading = walk.heading if branch.length < short_px else -graph.away(b, nxt)
+    return _Walk(
+        node=nxt,
+        arrived_by=b,
+        heading=heading,
+        steps=(*walk.steps, (b, walk.node)),
+        turns=(*walk.turns, turn),
+        angles=(*walk.angles, angle),
+        visited=walk.visited | {nxt},
+        reach=walk.reach + branch.length * _down(graph, b, walk.node),
+        log_factor=walk.log_factor + math.log(max(turn * thin, 1e-300)),
+    )
 
 
 def path_pixels(graph: RootGraph, choice: PathChoice) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""What :func:`~visionkit.landmarks.find_landmarks` says about one plant."""
+"""What :func:`~visionkit.landmarks.find_landmarks` says: about each plant, and where it looked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from visionkit.prediction import Keypoint, Plant
 
-__all__ = ["PlantLandmarks"]
+__all__ = ["Landmarks", "PlantLandmarks"]
 
 
 def _empty_path() -> np.ndarray:
@@ -95,3 +95,21 @@ class PlantLandmarks:
             primary_root_length_mm=None if px_per_mm is None else self.length_mm(px_per_mm),
             reason=self.reason,
         )
+
+
+@dataclass(frozen=True, eq=False)
+class Landmarks:
+    """What :func:`~visionkit.landmarks.find_landmarks` found on one set of maps.
+
+    Attributes:
+        plants: one :class:`PlantLandmarks` per plant found, numbered 1..N
+            left to right (empty when no plant was found).
+        root_support: ``H x W`` bool at the maps' resolution: the root (and
+            occluded-root) pixels that belong to the plants, the pieces the
+            search walked (see :mod:`~visionkit.landmarks.region`); all
+            ``False`` when no plant was found. Masks limited to the plants'
+            root systems keep only these pixels.
+    """
+
+    plants: list[PlantLandmarks]
+    root_support: np.ndarray
