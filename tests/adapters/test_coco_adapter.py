@@ -129,3 +129,54 @@ def test_coco_refuses_writes_after_close_and_bad_options(tmp_path: Path, make_pr
         create_adapter("coco", out_dir=tmp_path, margin=-1)
     with pytest.raises(AdapterError, match="must be a plain file name"):
         create_adapter("coco", out_dir=tmp_path, filename="../x.json")
+
+
+def test_coco_rerunning_images_gives_the_same_file_and_keeps_earlier_images(
+    tmp_path: Path, make_prediction
+) -> None:
+    from pycocotools.coco import COCO
+
+    path = tmp_path / "predictions_coco.json"
+    _write(tmp_path, make_prediction("a.png"), make_prediction("b.png", plants=2, missing=()))
+    once = path.read_text()
+    path.unlink()  # _write checks the file appears on close only
+    path.write_text(once)
+    with create_adapter("coco", out_dir=tmp_path) as adapter:  # the same plates again
+        adapter.write(make_prediction("a.png"))
+        adapter.write(make_prediction("b.png", plants=2, missing=()))
+    assert path.read_text() == once
+
+    with create_adapter("coco", out_dir=tmp_path) as adapter:  # only b.png, now with 1 plant
+        adapter.write(make_prediction("b.png", plants=1, missing=()))
+    coco = COCO(str(path))
+    assert [coco.loadImgs(i)[0]["file_name"] for i in sorted(coco.getImgIds())] == [
+        "a.png",
+        "b.png",
+    ]
+    assert len(coco.getAnnIds(imgIds=[1])) == 5
+    assert len(coco.getAnnIds(imgIds=[2])) == 1
+    assert sorted(coco.getAnnIds()) == list(range(1, 7))
+
+
+def test_coco_keeps_an_image_without_plants_from_an_earlier_run(
+    tmp_path: Path, make_prediction
+) -> None:
+    with create_adapter("coco", out_dir=tmp_path) as adapter:
+        adapter.write(make_prediction("empty.png", plants=[]))
+    with create_adapter("coco", out_dir=tmp_path) as adapter:
+        adapter.write(make_prediction("a.png", plants=1, missing=()))
+    data = json.loads((tmp_path / "predictions_coco.json").read_text())
+    assert [i["file_name"] for i in data["images"]] == ["empty.png", "a.png"]
+
+
+def test_coco_refuses_to_overwrite_a_foreign_file_unless_told(
+    tmp_path: Path, make_prediction
+) -> None:
+    path = tmp_path / "predictions_coco.json"
+    path.write_text('{"not": "coco"}')
+    with pytest.raises(AdapterError, match="not a visionkit COCO keypoints file.*overwrite=True"):
+        create_adapter("coco", out_dir=tmp_path)
+    assert path.read_text() == '{"not": "coco"}'
+    with create_adapter("coco", out_dir=tmp_path, overwrite=True) as adapter:
+        adapter.write(make_prediction("a.png", plants=1, missing=()))
+    assert [i["file_name"] for i in json.loads(path.read_text())["images"]] == ["a.png"]

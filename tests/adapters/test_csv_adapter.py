@@ -1,4 +1,4 @@
-"""The ``csv`` adapter: one row per plant, appended across images and runs."""
+"""The ``csv`` adapter: one row per plant, each image once across images and runs."""
 
 from __future__ import annotations
 
@@ -85,6 +85,38 @@ def test_csv_appends_images_and_later_runs_under_one_header(
     path = tmp_path / "predictions.csv"
     assert path.read_text().count("image,width") == 1
     assert [r["image"] for r in _read(path)] == ["a.png"] * 5 + ["b.png"] * 2 + ["c.png"]
+
+
+def test_csv_rerunning_an_image_replaces_its_rows_in_place(tmp_path: Path, make_prediction) -> None:
+    with create_adapter("csv", out_dir=tmp_path) as adapter:
+        adapter.write(make_prediction("a.png"))
+        adapter.write(make_prediction("b.png", plants=2, missing=()))
+    once = (tmp_path / "predictions.csv").read_text()
+    with create_adapter("csv", out_dir=tmp_path) as adapter:  # a second run of the same plates
+        adapter.write(make_prediction("a.png"))
+        adapter.write(make_prediction("b.png", plants=2, missing=()))
+    assert (tmp_path / "predictions.csv").read_text() == once
+
+    with create_adapter("csv", out_dir=tmp_path) as adapter:  # a.png again, now with 1 plant
+        adapter.write(make_prediction("a.png", plants=1, missing=()))
+    rows = _read(tmp_path / "predictions.csv")
+    assert [(r["image"], r["plant"]) for r in rows] == [
+        ("a.png", "1"),
+        ("b.png", "1"),
+        ("b.png", "2"),
+    ]
+
+
+def test_csv_the_same_image_twice_in_one_run_keeps_the_last_rows(
+    tmp_path: Path, make_prediction
+) -> None:
+    with create_adapter("csv", out_dir=tmp_path) as adapter:
+        adapter.write(make_prediction("a.png", plants=2, missing=()))
+        adapter.write(make_prediction("a.png", plants=2, missing=(2,)))
+    rows = _read(tmp_path / "predictions.csv")
+    assert [r["plant"] for r in rows] == ["1", "2"]
+    assert rows[1]["tip_x"] == ""
+    assert not list(tmp_path.glob(".predictions.csv.*"))  # no temporary file left
 
 
 def test_csv_rows_are_on_disk_before_close(tmp_path: Path, make_prediction) -> None:

@@ -84,6 +84,19 @@ def test_webhook_retries_503_then_delivers_the_contract_json(hook: Hook, make_pr
     assert adapter.delivered == 1
 
 
+def test_webhook_a_rerun_repeats_its_idempotency_key_and_a_new_result_changes_it(
+    hook: Hook, make_prediction
+) -> None:
+    adapter = create_adapter("webhook", url=hook.url, **FAST)
+    adapter.write(make_prediction("a.png", timing_ms={"total": 640.0}))
+    adapter.write(make_prediction("a.png", timing_ms={"total": 655.0}))  # the same plate again
+    adapter.write(make_prediction("a.png", missing=(1, 3)))  # another result for it
+    keys = [headers["Idempotency-Key"] for headers in hook.headers]
+    assert len(keys[0]) == 64
+    assert keys[0] == keys[1]
+    assert keys[2] != keys[0]
+
+
 def test_webhook_retries_429(hook: Hook, make_prediction) -> None:
     hook.plan = [429]
     create_adapter("webhook", url=hook.url, **FAST).write(make_prediction())

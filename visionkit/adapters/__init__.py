@@ -6,7 +6,7 @@ Each adapter is a plugin module registered through
 ``json``
     one contract JSON per image, plus mask PNGs (:mod:`.json_adapter`);
 ``csv``
-    one row per plant, appended across images (:mod:`.csv_adapter`);
+    one row per plant, each image once across runs (:mod:`.csv_adapter`);
 ``coco``
     a COCO keypoints file of every image, written on close (:mod:`.coco`);
 ``webhook``

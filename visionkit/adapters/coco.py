@@ -2,6 +2,13 @@
 
 Predictions are gathered in memory and written on :meth:`CocoAdapter.close`
 to ``OUT/<filename>`` (default ``predictions_coco.json``), atomically. The
+file holds each image once (:mod:`visionkit.adapters.records`): images
+already in a file an earlier run left there are kept, and an image predicted
+again replaces its entry and annotations, so the file is the same whether a
+plate ran once or twice. Ids are numbered 1..N in that order on every write.
+A file that is not a COCO keypoints file of this layout is refused with an
+:class:`~visionkit.exceptions.AdapterError` rather than overwritten; pass
+``overwrite=True`` to start afresh. The
 file follows the COCO keypoint-detection layout, so pycocotools and any
 COCO tool read it:
 
@@ -28,6 +35,7 @@ from typing import Any
 
 from visionkit.adapters import check_options, output_dir, write_text_atomic
 from visionkit.adapters.base import BaseAdapter
+from visionkit.adapters.records import ImageRecords
 from visionkit.exceptions import AdapterError
 from visionkit.hookspecs import hookimpl
 from visionkit.prediction import Keypoint, Plant, Prediction
@@ -46,7 +54,7 @@ CATEGORY: dict[str, Any] = {
     "skeleton": [[1, 2]],
 }
 
-_OPTIONS = ("filename", "margin")
+_OPTIONS = ("filename", "margin", "overwrite")
 
 
 class CocoAdapter(BaseAdapter):
@@ -56,6 +64,11 @@ class CocoAdapter(BaseAdapter):
         out_dir: the folder to write to (created; default: current folder).
         filename: the JSON file's name inside ``out_dir``.
         margin: pixels added around the landmarks' bounding box.
+        overwrite: start a new file instead of keeping an existing file's images.
+
+    Raises:
+        AdapterError: a bad option, or an existing file that is not a COCO
+            keypoints file of this layout.
     """
 
     name = "coco"
@@ -66,6 +79,7 @@ class CocoAdapter(BaseAdapter):
         *,
         filename: str = "predictions_coco.json",
         margin: float = 10.0,
+        overwrite: bool = False,
     ) -> None:
         if not filename or Path(filename).name != filename:
             raise AdapterError(
@@ -75,9 +89,38 @@ class CocoAdapter(BaseAdapter):
             raise AdapterError(f"coco margin must be >= 0 pixels, got {margin}")
         self.path = output_dir(self.name, out_dir) / filename
         self.margin = float(margin)
-        self.images: list[dict[str, Any]] = []
-        self.annotations: list[dict[str, Any]] = []
+        #: image name -> its ``images`` entry (without ``id``).
+        self._entries: dict[str, dict[str, Any]] = {}
+        #: image name -> its annotations (without ``id`` and ``image_id``).
+        self._table: ImageRecords[dict[str, Any]] = ImageRecords()
         self._closed = False
+        if not overwrite:
+            self._load_existing()
+
+    def _load_existing(self) -> None:
+        """Keep the images of a file an earlier run left (nothing without a file)."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            images = {int(i["id"]): i for i in data["images"]}
+            if [c.get("name") for c in data["categories"]] != [CATEGORY["name"]]:
+                raise ValueError("its categories are not visionkit's 'plant'")
+            named = [(images[int(a["image_id"])]["file_name"], a) for a in data["annotations"]]
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise AdapterError(
+                f"{self.path} exists but is not a visionkit COCO keypoints file ({exc}); "
+                f"choose another filename, remove the file, or pass overwrite=True"
+            ) from exc
+        for entry in images.values():
+            self._entries[entry["file_name"]] = _without(entry, "id")
+        self._table = ImageRecords.grouped(
+            (name, _without(a, "id", "image_id")) for name, a in named
+        )
+        for name in self._entries:  # images without plants keep their entry
+            if name not in self._table:
+                self._table.put(name, [])
+        logger.info("keeping %d image(s) already in %s", len(self._table), self.path)
 
     def write(self, prediction: Prediction) -> None:
         """Add the prediction's image and one annotation per plant.
@@ -97,19 +140,15 @@ class CocoAdapter(BaseAdapter):
                         f"{prediction.image}: plant {plant.plant} {label} holds NaN or infinity "
                         f"({point}); a COCO file cannot carry it"
                     )
-        image_id = len(self.images) + 1
-        self.images.append(
-            {
-                "id": image_id,
-                "file_name": prediction.image,
-                "width": prediction.width,
-                "height": prediction.height,
-            }
+        self._entries[prediction.image] = {
+            "file_name": prediction.image,
+            "width": prediction.width,
+            "height": prediction.height,
+        }
+        self._table.put(
+            prediction.image,
+            [self._annotation(p, prediction.width, prediction.height) for p in prediction.plants],
         )
-        for plant in prediction.plants:
-            annotation = self._annotation(plant, prediction.width, prediction.height)
-            annotation.update(id=len(self.annotations) + 1, image_id=image_id)
-            self.annotations.append(annotation)
 
     def _annotation(self, plant: Plant, width: int, height: int) -> dict[str, Any]:
         landmarks: list[Keypoint | None] = [plant.start, plant.tip]
@@ -140,6 +179,23 @@ class CocoAdapter(BaseAdapter):
             annotation["reason"] = plant.reason
         return annotation
 
+    @property
+    def images(self) -> list[dict[str, Any]]:
+        """The ``images`` entries so far, numbered 1..N in first-seen order."""
+        return [
+            {"id": number, **self._entries[name]}
+            for number, name in enumerate(self._table.images(), start=1)
+        ]
+
+    @property
+    def annotations(self) -> list[dict[str, Any]]:
+        """The annotations so far, numbered 1..N, each with its image's id."""
+        numbered: list[dict[str, Any]] = []
+        for image_id, (_, found) in enumerate(self._table.items(), start=1):
+            for annotation in found:
+                numbered.append({**annotation, "id": len(numbered) + 1, "image_id": image_id})
+        return numbered
+
     def to_dict(self) -> dict[str, Any]:
         """The COCO dataset gathered so far."""
         from visionkit import __version__
@@ -147,8 +203,8 @@ class CocoAdapter(BaseAdapter):
         return {
             "info": {"description": "visionkit predictions", "version": __version__},
             "licenses": [],
-            "images": list(self.images),
-            "annotations": list(self.annotations),
+            "images": self.images,
+            "annotations": self.annotations,
             "categories": [dict(CATEGORY)],
         }
 
@@ -164,12 +220,19 @@ class CocoAdapter(BaseAdapter):
         text = json.dumps(self.to_dict(), allow_nan=False) + "\n"
         write_text_atomic(self.path, text)
         logger.info(
-            "wrote %s: %d images, %d plants", self.path, len(self.images), len(self.annotations)
+            "wrote %s: %d images, %d plants",
+            self.path,
+            len(self._table),
+            sum(1 for _ in self._table.records()),
         )
 
 
+def _without(entry: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in keys}
+
+
 def create(out_dir: str | os.PathLike[str] | None = None, **options: Any) -> CocoAdapter:
-    """Create the ``coco`` adapter; options: ``filename``, ``margin``."""
+    """Create the ``coco`` adapter; options: ``filename``, ``margin``, ``overwrite``."""
     check_options("coco", options, _OPTIONS)
     return CocoAdapter(out_dir, **options)
 
@@ -177,4 +240,4 @@ def create(out_dir: str | os.PathLike[str] | None = None, **options: Any) -> Coc
 @hookimpl
 def visionkit_register_adapters() -> list[AdapterSpec]:
     """Register the ``coco`` adapter."""
-    return [AdapterSpec("coco", create, "COCO keypoints JSON of all images, written on close.")]
+    return [AdapterSpec("coco", create, "COCO keypoints JSON of all images, each once, on close.")]

@@ -6,12 +6,19 @@ empty tip and robot cells and the reason in ``reason``; an image with no
 plants at all gets one row with an empty ``plant`` cell and the reason
 ``"no plants found"``, so every processed image shows up.
 
-An existing file from an earlier run is appended to when its header is
-exactly :data:`COLUMNS`; any other header is refused with an
-:class:`~visionkit.exceptions.AdapterError` naming the file, rather than
-mixing two layouts in one table. Pass ``overwrite=True`` to start afresh.
-Rows are flushed after every image, so an interrupted run keeps what it
-wrote.
+The table holds each image once (:mod:`visionkit.adapters.records`): an
+image predicted again, in this run or a later one into the same folder,
+*replaces* its rows where they stood, so the file is the same whether a
+plate ran once or twice, and robot code reading it never sees a plant
+twice. Rows of other images from earlier runs are kept. A new image's rows
+are appended and flushed at once, so an interrupted run keeps what it wrote;
+a replacement rewrites the file atomically (readers see the old table or
+the new one, never half of it).
+
+An existing file must have exactly the header :data:`COLUMNS`; any other is
+refused with an :class:`~visionkit.exceptions.AdapterError` naming the file,
+rather than mixing two layouts in one table. Pass ``overwrite=True`` to
+start afresh.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ import csv
 import io
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from visionkit.adapters import check_options, output_dir
+from visionkit.adapters import check_options, output_dir, write_text_atomic
 from visionkit.adapters.base import BaseAdapter
+from visionkit.adapters.records import ImageRecords
 from visionkit.exceptions import AdapterError
 from visionkit.hookspecs import hookimpl
 from visionkit.prediction import Plant, Prediction
@@ -65,12 +74,12 @@ def _cell(value: Any) -> Any:
 
 
 class CsvAdapter(BaseAdapter):
-    """Appends one row per plant to a CSV file.
+    """Keeps one CSV table of plants, one set of rows per image.
 
     Args:
         out_dir: the folder to write to (created; default: current folder).
         filename: the CSV file's name inside ``out_dir``.
-        overwrite: replace an existing file instead of appending to it.
+        overwrite: start a new table instead of keeping an existing file's images.
 
     Raises:
         AdapterError: the file exists with a different header, or is not
@@ -91,28 +100,31 @@ class CsvAdapter(BaseAdapter):
                 f"csv filename {filename!r} must be a plain file name; put folders in out_dir"
             )
         self.path = output_dir(self.name, out_dir) / filename
-        self._handle: IO[str] | None = None
         self._closed = False
-        self._needs_header = overwrite or not self._matches_existing()
-        self._mode = "w" if overwrite else "a"
+        self._table: ImageRecords[dict[str, str]] = (
+            ImageRecords() if overwrite else self._existing_rows()
+        )
+        self._on_disk = not overwrite and self.path.exists() and self.path.stat().st_size > 0
 
-    def _matches_existing(self) -> bool:
-        """True when an existing file can be appended to (same header)."""
+    def _existing_rows(self) -> ImageRecords[dict[str, str]]:
+        """The rows an earlier run left, grouped by image (empty without a file)."""
         if not self.path.exists() or self.path.stat().st_size == 0:
-            return False
+            return ImageRecords()
         try:
             with self.path.open(encoding="utf-8", newline="") as handle:
-                header = next(csv.reader(handle), [])
+                reader = csv.DictReader(handle)
+                header = tuple(reader.fieldnames or ())
+                if header != COLUMNS:
+                    raise AdapterError(
+                        f"{self.path} exists with a different header ({', '.join(header[:6])}, "
+                        f"...); refusing to mix layouts: choose another filename, remove the "
+                        f"file, or pass overwrite=True"
+                    )
+                table = ImageRecords.grouped((row["image"], dict(row)) for row in reader)
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise AdapterError(f"{self.path} exists but cannot be read as CSV: {exc}") from exc
-        if tuple(header) != COLUMNS:
-            raise AdapterError(
-                f"{self.path} exists with a different header ({', '.join(header[:6])}, ...); "
-                f"refusing to mix layouts: choose another filename, remove the file, "
-                f"or pass overwrite=True"
-            )
-        logger.info("appending to %s", self.path)
-        return True
+        logger.info("keeping %d image(s) already in %s", len(table), self.path)
+        return table
 
     def rows(self, prediction: Prediction) -> list[dict[str, Any]]:
         """The rows one prediction becomes, as column -> value."""
@@ -152,34 +164,39 @@ class CsvAdapter(BaseAdapter):
         }
 
     def write(self, prediction: Prediction) -> None:
-        """Append the prediction's rows (and the header, the first time).
+        """Put the prediction's rows in the table: appended if the image is new, else replaced.
 
         Raises:
             AdapterError: the adapter was closed, or the file cannot be written.
         """
         if self._closed:
             raise AdapterError(f"csv adapter for {self.path} is closed; create a new one")
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-        if self._needs_header:
-            writer.writeheader()
-        for row in self.rows(prediction):
-            writer.writerow({column: _cell(row.get(column)) for column in COLUMNS})
+        rows = [
+            {column: str(_cell(row.get(column))) for column in COLUMNS}
+            for row in self.rows(prediction)
+        ]
+        if self._table.put(prediction.image, rows) or not self._on_disk:
+            write_text_atomic(self.path, _render(self._table.records(), header=True))
+            self._on_disk = True
+            return
         try:
-            if self._handle is None:
-                self._handle = self.path.open(self._mode, encoding="utf-8", newline="")
-            self._handle.write(buffer.getvalue())
-            self._handle.flush()
+            with self.path.open("a", encoding="utf-8", newline="") as handle:
+                handle.write(_render(rows, header=False))
         except OSError as exc:
             raise AdapterError(f"cannot write {self.path}: {exc}") from exc
-        self._needs_header = False
 
     def close(self) -> None:
-        """Close the file; safe to call twice."""
+        """Refuse further writes; every row is on disk already. Safe to call twice."""
         self._closed = True
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+
+
+def _render(rows: Iterable[dict[str, Any]], *, header: bool) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    if header:
+        writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def create(out_dir: str | os.PathLike[str] | None = None, **options: Any) -> CsvAdapter:
@@ -191,4 +208,4 @@ def create(out_dir: str | os.PathLike[str] | None = None, **options: Any) -> Csv
 @hookimpl
 def visionkit_register_adapters() -> list[AdapterSpec]:
     """Register the ``csv`` adapter."""
-    return [AdapterSpec("csv", create, "One CSV row per plant, appended across images.")]
+    return [AdapterSpec("csv", create, "One CSV row per plant; a re-run image replaces its rows.")]

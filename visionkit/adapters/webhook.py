@@ -11,6 +11,12 @@ retried. Up to ``retries`` attempts are made in total, waiting ``backoff``,
 an :class:`~visionkit.exceptions.AdapterError` names the URL, the number of
 attempts and the last status or error.
 
+Re-runs: a webhook delivers on every run, so each POST carries an
+``Idempotency-Key`` header, the sha256 of the prediction without its
+timings: the same image predicted by the same model with the same result
+gets the same key, and a receiver drops a repeat by it (or keys its records
+by the ``image`` field to replace an earlier result).
+
 Authentication: ``headers`` are sent as given; if the environment variable
 ``VISIONKIT_WEBHOOK_TOKEN`` is set and no ``Authorization`` header was
 given, ``Authorization: Bearer <token>`` is added. The token never appears
@@ -19,6 +25,7 @@ in logs or errors.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,7 +44,13 @@ from visionkit.specs import AdapterSpec
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["TOKEN_ENV", "WebhookAdapter", "create", "visionkit_register_adapters"]
+__all__ = [
+    "TOKEN_ENV",
+    "WebhookAdapter",
+    "create",
+    "idempotency_key",
+    "visionkit_register_adapters",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -107,12 +120,13 @@ class WebhookAdapter(BaseAdapter):
         self._session: requests.Session | None = None
         self.delivered = 0
 
-    def _post(self, body: bytes) -> requests.Response:
+    def _post(self, body: bytes, key: str) -> requests.Response:
         import requests
 
         if self._session is None:
             self._session = requests.Session()
-        return self._session.post(self.url, data=body, headers=self.headers, timeout=self.timeout)
+        headers = {**self.headers, "Idempotency-Key": key}
+        return self._session.post(self.url, data=body, headers=headers, timeout=self.timeout)
 
     def write(self, prediction: Prediction) -> None:
         """POST the prediction's JSON, retrying connection errors, timeouts, 429 and 5xx.
@@ -124,7 +138,9 @@ class WebhookAdapter(BaseAdapter):
         import requests
 
         try:
-            body = json.dumps(prediction.to_dict(), allow_nan=False).encode("utf-8")
+            record = prediction.to_dict()
+            body = json.dumps(record, allow_nan=False).encode("utf-8")
+            key = idempotency_key(record)
         except ValueError as exc:
             raise AdapterError(
                 f"{prediction.image}: the prediction holds NaN or infinity ({exc}); "
@@ -135,7 +151,7 @@ class WebhookAdapter(BaseAdapter):
             if attempt > 1:
                 self._sleep(self.backoff * 2 ** (attempt - 2))
             try:
-                response = self._post(body)
+                response = self._post(body, key)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = f"{type(exc).__name__}: {exc}"
             except requests.RequestException as exc:
@@ -171,6 +187,13 @@ class WebhookAdapter(BaseAdapter):
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def idempotency_key(record: Mapping[str, Any]) -> str:
+    """The sha256 of a prediction's contract JSON without ``timing_ms`` (what a re-run repeats)."""
+    stable = {k: v for k, v in record.items() if k != "timing_ms"}
+    text = json.dumps(stable, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def create(out_dir: str | os.PathLike[str] | None = None, **options: Any) -> WebhookAdapter:
