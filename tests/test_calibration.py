@@ -393,3 +393,58 @@ def test_save_reports_a_file_it_cannot_write(tmp_path: Path) -> None:
     with pytest.raises(CalibrationError, match=expected):
         Calibration.preset("ot2").save(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calib.yaml"], "no temp file left"
+
+
+# -- units and plausibility ----------------------------------------------------
+
+
+def test_fit_refuses_robot_points_beyond_a_deck_and_names_the_point() -> None:
+    image = [[0, 0], [100, 0], [0, 100]]
+    with pytest.raises(CalibrationError, match=r"robot point 2 \[1.5, 0\] lies 1.5 m .* 1 m reach"):
+        Calibration.fit(image, [[0.1, 0.0], [1.5, 0.0], [0.1, 0.1]])
+    fitted = Calibration.fit(image, [[0.1, 0.0], [1.5, 0.0], [0.1, 1.4]], reach_m=2.0)
+    assert fitted.residual_mm == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_preset_frame_brings_its_own_reach() -> None:
+    from visionkit.calibration import ROBOT_REACH_M, preset_reach_m
+
+    assert preset_reach_m("ot2") == pytest.approx(0.6)
+    assert preset_reach_m("my-gantry") == ROBOT_REACH_M
+    image = [[0, 0], [100, 0], [0, 100]]
+    robot = [[0.1, 0.0], [0.8, 0.0], [0.1, 0.1]]
+    assert Calibration.fit(image, robot, frame="robot").frame == "robot"
+    with pytest.raises(CalibrationError, match="'ot2' frame's origin, beyond its 0.6 m reach"):
+        Calibration.fit(image, robot, frame="ot2")
+
+
+def test_a_plate_file_with_a_millimetre_origin_is_refused(tmp_path) -> None:
+    path = tmp_path / "deck.yaml"
+    path.write_text("frame: ot2\nplate:\n  origin: [107.75, 62, 57]\n")
+    with pytest.raises(CalibrationError, match=r"deck.yaml: .*\[0.10775, 0.062, 0.057\]"):
+        Calibration.load(path)
+
+
+def test_fit_refuses_a_residual_beyond_a_rigid_deck_and_warns_between(caplog) -> None:
+    image = [[0, 0], [2000, 0], [0, 2000], [2000, 2000]]
+    robot = [[0.1, 0.05], [0.1, 0.15], [0.2, 0.05], [0.2, 0.15]]
+    with caplog.at_level("WARNING", logger="visionkit.calibration"):
+        bent = Calibration.fit(image, [*robot[:3], [0.2, 0.155]])
+    assert bent.residual_mm == pytest.approx(1.25, abs=1e-3)
+    assert len(caplog.records) == 1
+    with pytest.raises(CalibrationError, match=r"residual is 17.7 mm, above the 5 mm"):
+        Calibration.fit(image, [*robot[:3], [0.25, 0.2]])
+    assert Calibration.fit(image, [*robot[:3], [0.25, 0.2]], max_residual_mm=20).residual_mm
+
+
+def test_resolve_takes_objects_files_and_presets(tmp_path) -> None:
+    ot2 = Calibration.preset("ot2")
+    assert Calibration.resolve(None) is None
+    assert Calibration.resolve(ot2) is ot2
+    assert Calibration.resolve("ot2") == ot2
+    saved = ot2.save(tmp_path / "mine.yaml")
+    assert Calibration.resolve(saved) == ot2
+    with pytest.raises(CalibrationError, match="does not exist"):
+        Calibration.resolve(tmp_path / "typo.yaml")
+    with pytest.raises(UnknownNameError, match="ot2"):
+        Calibration.resolve("ot3")

@@ -34,7 +34,21 @@ Calibration files are YAML or JSON (by suffix) and hold exactly one of:
     a list of ``{image: [x, y], robot: [x, y, z]}`` pairs, fitted by least
     squares on load (at least three, not all on one line);
 
-beside the optional keys ``frame``, ``z``, ``input_units`` and ``residual_mm``.
+beside the optional keys ``frame``, ``z``, ``input_units``, ``residual_mm`` and
+``reach_m``.
+
+Fits are checked for units and plausibility, because a robot acts on them:
+
+- robot points are metres; a coordinate farther than the frame's reach from
+  its origin (``reach_m``: the file's, else the preset of the same frame
+  name, else :data:`ROBOT_REACH_M`, 1 m: a lab deck is smaller) is refused,
+  with the hint that millimetres were probably typed;
+- a fit whose RMS residual exceeds :data:`RESIDUAL_REFUSE_MM` is refused with
+  the figure; one above :data:`RESIDUAL_WARN_MM` (the robot's 1 mm accuracy)
+  is logged once as a warning.
+
+:meth:`Calibration.resolve` is the one place that turns "a file or a preset
+name" into a calibration, for the command line, the pipeline and the portal.
 """
 
 from __future__ import annotations
@@ -54,7 +68,16 @@ import numpy as np
 from visionkit.exceptions import CalibrationError, UnknownNameError
 from visionkit.prediction import DishInfo, Plant, Prediction, RobotPoint
 
-__all__ = ["INPUT_UNITS", "Calibration", "InputUnits", "preset_names"]
+__all__ = [
+    "INPUT_UNITS",
+    "RESIDUAL_REFUSE_MM",
+    "RESIDUAL_WARN_MM",
+    "ROBOT_REACH_M",
+    "Calibration",
+    "InputUnits",
+    "preset_names",
+    "preset_reach_m",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +90,18 @@ INPUT_UNITS: tuple[str, ...] = ("px", "plate_mm")
 #: robot must land within 1 mm of the true tip.
 RESIDUAL_WARN_MM = 1.0
 
+#: A fit whose RMS residual exceeds this (mm) is refused: its points do not
+#: describe one rigid deck (a swapped pair, mixed units, a typo).
+RESIDUAL_REFUSE_MM = 5.0
+
+#: How far (m) from a robot frame's origin a coordinate may lie when neither
+#: the file nor a preset of that frame says: lab decks are under a metre.
+ROBOT_REACH_M = 1.0
+
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-_KNOWN_KEYS = frozenset({"frame", "z", "input_units", "residual_mm", "matrix", "plate", "points"})
+_KNOWN_KEYS = frozenset(
+    {"frame", "z", "input_units", "residual_mm", "reach_m", "matrix", "plate", "points"}
+)
 _PLATE_KEYS = frozenset({"origin", "rotation_deg", "flip_x", "flip_y", "swap_axes"})
 _COLLINEAR_HINT = "need at least 3 non-collinear points"
 
@@ -139,6 +172,8 @@ class Calibration:
         frame: str = "robot",
         z: float | None = None,
         input_units: InputUnits = "px",
+        reach_m: float | None = None,
+        max_residual_mm: float = RESIDUAL_REFUSE_MM,
     ) -> Calibration:
         """Fit the affine map from point pairs by least squares.
 
@@ -150,14 +185,21 @@ class Calibration:
             z: the inoculation height; by default the mean z of the robot
                 points when they have one, else 0.
             input_units: what ``image_points`` are measured in.
+            reach_m: the largest plausible robot coordinate in metres; by
+                default the reach of the preset named like ``frame``, else
+                :data:`ROBOT_REACH_M`.
+            max_residual_mm: refuse a fit whose RMS residual exceeds this.
 
         Returns:
             The calibration, with ``residual_mm`` the RMS distance (mm) between
-            the robot points and where the fit puts their image points.
+            the robot points and where the fit puts their image points; a
+            residual above :data:`RESIDUAL_WARN_MM` is logged once as a warning.
 
         Raises:
             CalibrationError: fewer than three pairs, mismatched counts,
-                non-finite values, or all points on one line.
+                non-finite values, all points on one line, a robot point beyond
+                the frame's reach (millimetres typed as metres), or a residual
+                above ``max_residual_mm``.
         """
         src = _as_points(image_points, "image points", widths=(2,))
         dst = _as_points(robot_points, "robot points", widths=(2, 3))
@@ -171,6 +213,7 @@ class Calibration:
             raise CalibrationError(f"{_COLLINEAR_HINT}: the image points all lie on one line")
         if _is_collinear(dst[:, :2]):
             raise CalibrationError(f"{_COLLINEAR_HINT}: the robot points all lie on one line")
+        _check_reach(dst, frame, preset_reach_m(frame) if reach_m is None else reach_m)
         design = np.column_stack([src, np.ones(len(src))])
         solution, *_ = np.linalg.lstsq(design, dst[:, :2], rcond=None)
         matrix = solution.T
@@ -178,6 +221,12 @@ class Calibration:
         residual_mm = float(np.sqrt(np.mean(np.sum(errors_m**2, axis=1)))) * 1000.0
         if z is None:
             z = float(dst[:, 2].mean()) if dst.shape[1] == 3 else 0.0
+        if residual_mm > max_residual_mm:
+            raise CalibrationError(
+                f"the fit's RMS residual is {residual_mm:.1f} mm, above the {max_residual_mm:g} mm "
+                f"a rigid deck allows: the point pairs disagree (a swapped pair, a typo, or "
+                f"points in other units); check them and fit again"
+            )
         if residual_mm > RESIDUAL_WARN_MM:
             logger.warning(
                 "calibration residual %.3f mm exceeds %.1f mm: check the point pairs",
@@ -223,6 +272,25 @@ class Calibration:
         return cls(frame, matrix, values[2], "plate_mm", None)
 
     @classmethod
+    def resolve(cls, ref: Calibration | str | os.PathLike[str] | None) -> Calibration | None:
+        """A calibration from an object, a YAML/JSON file, or a preset name such as ``"ot2"``.
+
+        A path that exists, or ends in ``.yaml``, ``.yml`` or ``.json``, is a
+        file (so a missing file is reported as missing, not as an unknown
+        preset); anything else names a preset. ``None`` stays ``None``.
+
+        Raises:
+            CalibrationError: the file is missing or malformed.
+            UnknownNameError: no preset has that name; the message lists them.
+        """
+        if ref is None or isinstance(ref, Calibration):
+            return ref
+        path = Path(ref)
+        if path.exists() or path.suffix.lower() in _SUFFIXES:
+            return cls.load(path)
+        return cls.preset(str(ref))
+
+    @classmethod
     def preset(cls, name: str) -> Calibration:
         """Load a calibration shipped with visionkit (``visionkit/presets/<name>.yaml``).
 
@@ -232,11 +300,8 @@ class Calibration:
         names = preset_names()
         if name not in names:
             raise UnknownNameError("calibration preset", name, names)
-        resource = resources.files("visionkit").joinpath("presets", f"{name}.yaml")
         source = f"preset {name!r}"
-        return cls.from_dict(
-            _parse(resource.read_text(encoding="utf-8"), source, "yaml"), source=source
-        )
+        return cls.from_dict(_preset_mapping(name), source=source)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Calibration:
@@ -369,8 +434,11 @@ class Calibration:
                 raise CalibrationError(f"key 'plate.{key}' must be true or false, got {value!r}")
             flags[key] = value
         rotation = _optional_float(plate, "rotation_deg", prefix="plate.")
+        origin = _as_floats(plate["origin"], "key 'plate.origin'")
+        reach = _optional_float(data, "reach_m")
+        _check_reach(np.asarray([origin]), frame, reach or preset_reach_m(frame))
         calibration = cls.from_plate(
-            origin=_as_floats(plate["origin"], "key 'plate.origin'"),
+            origin=origin,
             rotation_deg=rotation or 0.0,
             frame=frame,
             **flags,
@@ -386,6 +454,11 @@ class Calibration:
             raise CalibrationError(
                 "key 'points' must be a list of {image: [x, y], robot: [x, y, z]}"
             )
+        reach = _optional_float(data, "reach_m")
+        if reach is not None and reach <= 0:
+            raise CalibrationError(
+                f"key 'reach_m' must be a positive number of metres, got {reach}"
+            )
         image, robot = [], []
         for i, pair in enumerate(points):
             if not isinstance(pair, Mapping) or "image" not in pair or "robot" not in pair:
@@ -394,7 +467,7 @@ class Calibration:
                 )
             image.append(_as_floats(pair["image"], f"key 'points[{i}].image'"))
             robot.append(_as_floats(pair["robot"], f"key 'points[{i}].robot'"))
-        return cls.fit(image, robot, frame=frame, z=z, input_units=units)
+        return cls.fit(image, robot, frame=frame, z=z, input_units=units, reach_m=reach)
 
     # -- output -------------------------------------------------------------
 
@@ -566,6 +639,40 @@ class Calibration:
 
     def __hash__(self) -> int:
         return hash((self.frame, self.input_units))  # equal maps may differ by rounding
+
+
+def _preset_mapping(name: str) -> Any:
+    resource = resources.files("visionkit").joinpath("presets", f"{name}.yaml")
+    return _parse(resource.read_text(encoding="utf-8"), f"preset {name!r}", "yaml")
+
+
+def preset_reach_m(frame: str) -> float:
+    """The reach (m) of the shipped preset for robot ``frame``, else :data:`ROBOT_REACH_M`."""
+    if frame in preset_names():
+        reach = _preset_mapping(frame).get("reach_m")
+        if isinstance(reach, int | float) and reach > 0:
+            return float(reach)
+    return ROBOT_REACH_M
+
+
+def _check_reach(robot: np.ndarray, frame: str, reach_m: float) -> None:
+    """Refuse robot points beyond the frame's reach: most often millimetres typed as metres."""
+    beyond = np.flatnonzero(np.abs(robot).max(axis=1) > reach_m)
+    if not len(beyond):
+        return
+    worst = int(beyond[0])
+    largest = float(np.abs(robot[worst]).max())
+    point = ", ".join(f"{v:g}" for v in robot[worst])
+    hint = (
+        f"; robot points are metres: [{', '.join(f'{v / 1000:g}' for v in robot[worst])}] "
+        f"if you typed millimetres"
+        if largest / 1000.0 <= reach_m
+        else ""
+    )
+    raise CalibrationError(
+        f"robot point {worst + 1} [{point}] lies {largest:g} m from the {frame!r} frame's "
+        f"origin, beyond its {reach_m:g} m reach{hint}"
+    )
 
 
 def _parse(text: str, source: str, kind: str) -> Any:

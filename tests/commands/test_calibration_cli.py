@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from visionkit import Calibration
 from visionkit.cli import main
@@ -26,6 +26,11 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _run_apart(*args: str) -> Result:
+    """Run with stdout and stderr kept apart (``result.stdout``, ``result.stderr``)."""
+    return CliRunner().invoke(main, ["calibration", *args])
+
+
 def test_fit_writes_a_calibration_and_prints_the_residual(tmp_path: Path) -> None:
     points = tmp_path / "points.yaml"
     points.write_text(POINTS)
@@ -40,15 +45,48 @@ def test_fit_writes_a_calibration_and_prints_the_residual(tmp_path: Path) -> Non
     assert [point.x, point.y, point.z] == pytest.approx([0.125, 0.1, 0.057])
 
 
-def test_fit_without_out_prints_the_calibration(tmp_path: Path) -> None:
+def test_fit_without_out_prints_only_json_on_stdout_and_warns_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     points = tmp_path / "points.yaml"
     points.write_text(POINTS.replace("[0.2, 0.15, 0.057]", "[0.2, 0.155, 0.057]"))
-    code, output = _run("fit", str(points))
-    assert code == 0, output
-    printed = json.loads(output[: output.rindex("}") + 1])
+    with caplog.at_level("WARNING"):
+        result = _run_apart("fit", str(points))
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)  # `> fit.json` gives valid JSON
     assert printed["frame"] == "ot2"
     assert printed["residual_mm"] == pytest.approx(1.25, abs=0.001)  # 5 mm off, spread over 4
-    assert "residual above 1.0 mm" in output
+    assert "residual: 1.2500 mm RMS" in result.stderr
+    warnings = [r for r in caplog.records if "residual" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "exceeds 1.0 mm" in warnings[0].getMessage()
+    assert "residual above" not in result.output, "the command adds no second warning"
+
+
+def test_fit_refuses_millimetres_typed_as_metres(tmp_path: Path) -> None:
+    points = tmp_path / "points.yaml"
+    points.write_text(
+        "frame: ot2\n"
+        "points:\n"
+        "  - {image: [0, 0], robot: [110.2, 65.5, 57]}\n"
+        "  - {image: [2000, 0], robot: [110.2, 165.5, 57]}\n"
+        "  - {image: [0, 2000], robot: [210.2, 65.5, 57]}\n"
+    )
+    out = tmp_path / "calib.yaml"
+    result = _run_apart("fit", str(points), "--out", str(out))
+    assert result.exit_code != 0
+    assert "beyond its 0.6 m reach" in result.output
+    assert "[0.1102, 0.0655, 0.057] if you typed millimetres" in result.output
+    assert not out.exists()
+
+
+def test_fit_refuses_points_that_disagree_naming_the_residual(tmp_path: Path) -> None:
+    points = tmp_path / "points.yaml"
+    points.write_text(POINTS.replace("[0.2, 0.15, 0.057]", "[0.25, 0.2, 0.057]"))
+    result = _run_apart("fit", str(points))
+    assert result.exit_code != 0
+    assert "RMS residual is 17.7 mm, above the 5 mm" in result.output
+    assert result.stdout == ""
 
 
 def test_fit_refuses_collinear_points_naming_the_file(tmp_path: Path) -> None:
@@ -124,7 +162,7 @@ def test_apply_with_a_pixel_calibration_needs_no_dish(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "pass the dish"),
+        ([], "give --dish-bbox X0,Y0,X1,Y1 and --mm-per-px"),
         (["--dish-bbox", "0,0,10,10"], "give --dish-bbox and --mm-per-px together"),
         (["--mm-per-px", "0.05"], "give --dish-bbox and --mm-per-px together"),
         (["--dish-bbox", "0,0,10", "--mm-per-px", "0.05"], "give four numbers"),

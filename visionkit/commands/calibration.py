@@ -26,10 +26,9 @@ def _open(ref: str) -> Calibration:
     """A calibration from a file path, or else from the preset of that name."""
     from visionkit.calibration import Calibration
 
-    path = Path(ref)
-    if path.exists() or path.suffix.lower() in {".yaml", ".yml", ".json"}:
-        return Calibration.load(path)
-    return Calibration.preset(ref)
+    loaded = Calibration.resolve(ref)
+    assert loaded is not None  # a string always names a file or a preset
+    return loaded
 
 
 def _parse_bbox(
@@ -68,9 +67,14 @@ def fit(points_file: Path, out: Path | None) -> None:
 
     POINTS_FILE (YAML or JSON) holds ``points: [{image: [x, y], robot: [x, y, z]}, ...]``
     (at least 3, not all on one line) and optionally ``frame``, ``z`` and
-    ``input_units`` (``px`` or ``plate_mm``). Prints the RMS residual in mm.
+    ``input_units`` (``px`` or ``plate_mm``). Robot points are metres: one
+    beyond the frame's reach (``reach_m``, 0.6 m for ``ot2``, else 1 m) is
+    refused, as is a fit whose residual exceeds 5 mm (exit 1, with the figure).
+
+    Without ``--out`` only the calibration's JSON goes to stdout, so
+    ``> fit.json`` gives a valid file; the residual goes to stderr.
     """
-    from visionkit.calibration import RESIDUAL_WARN_MM, Calibration
+    from visionkit.calibration import Calibration
 
     fitted = Calibration.fit_file(points_file)
     residual = fitted.residual_mm or 0.0
@@ -78,12 +82,8 @@ def fit(points_file: Path, out: Path | None) -> None:
         click.echo(json.dumps(fitted.to_dict(), indent=2))
     else:
         fitted.save(out)
-        click.echo(f"wrote {out}")
-    click.echo(f"residual: {residual:.4f} mm RMS")
-    if residual > RESIDUAL_WARN_MM:
-        click.echo(
-            f"warning: residual above {RESIDUAL_WARN_MM} mm; check the point pairs", err=True
-        )
+        click.echo(f"wrote {out}", err=True)
+    click.echo(f"residual: {residual:.4f} mm RMS", err=True)
 
 
 @calibration.command()
@@ -139,7 +139,14 @@ def apply(
     dish: DishInfo | None = None
     if dish_bbox is not None and mm_per_px is not None:
         dish = DishInfo(dish_bbox, mm_per_px)
-    point = _open(calibration_ref).to_robot(x, y, dish=dish)
+    loaded = _open(calibration_ref)
+    if loaded.input_units == "plate_mm" and dish is None:
+        raise click.UsageError(
+            f"calibration {calibration_ref!r} maps plate millimetres, so it needs the dish: "
+            f"give --dish-bbox X0,Y0,X1,Y1 and --mm-per-px (a prediction's JSON has both, "
+            f"as dish.bbox and dish.mm_per_px)"
+        )
+    point = loaded.to_robot(x, y, dish=dish)
     if as_json:
         click.echo(json.dumps(point.to_dict()))
     else:
