@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.inference.conftest import band_model, draw_plate
+from tests.helpers.models import band_model
+from tests.helpers.plates import draw_plate
 from visionkit.imageio import read_image
 from visionkit.overlay import MASK_COLOURS, render_overlay, write_overlay
 from visionkit.pipeline import predict
@@ -78,3 +79,41 @@ def test_colour_input_is_drawn_on_directly(plate_and_prediction) -> None:  # typ
     rgba = np.dstack([image, image, image, np.full_like(image, 255)])
     overlay, _ = render_overlay(rgba, prediction)
     assert overlay.shape == (*image.shape, 3)
+
+
+HADES_NAME = "035_43-14-ROOT1-2023-08-08_pvd_OD01_f6h1_03-Fish Eye Corrected.png"
+
+
+def _full_frame_prediction() -> tuple[np.ndarray, Prediction]:
+    from visionkit.prediction import Keypoint, ModelInfo, Plant
+
+    plants = [Plant(i, Keypoint(600.0 * i, 2000.0, 0.9), None) for i in range(1, 4)]
+    plants += [Plant(4, None, None, reason="no root found below the shoot"), Plant(5, None, None)]
+    prediction = Prediction(
+        image=HADES_NAME,
+        width=4202,
+        height=3006,
+        model=ModelInfo("root-unet", "2", "ab" * 32),
+        dish=None,
+        plants=plants,
+        confidence={"image": 0.93},
+        warnings=["root tip not found for 2 of 5 plants; they are listed with a reason"],
+    )
+    return np.full((3006, 4202), 180, np.uint8), prediction
+
+
+@pytest.mark.parametrize("max_side", [2048, 1024, 640])
+def test_a_long_hades_name_never_pushes_the_scale_off_the_caption(max_side: int) -> None:
+    from visionkit.overlay import _caption_groups, _text_width, caption_lines
+
+    image, prediction = _full_frame_prediction()
+    overlay, scale = render_overlay(image, prediction, max_side=max_side)
+    width = overlay.shape[1]
+    size = max(0.45, max(overlay.shape[:2]) / 1600.0)
+    lines, fitted = caption_lines(_caption_groups(prediction, scale), width=width - 8, size=size)
+    assert all(_text_width(line, fitted) <= width - 8 for line in lines)
+    text = "\n".join(lines)
+    assert f"scale {scale:.3g}" in text
+    assert "plants 5, tips 3" in text
+    assert "no tip: plant 4, 5" in text
+    assert "Fish Eye Corrected" in text or "..." in text

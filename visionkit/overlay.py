@@ -23,7 +23,7 @@ import numpy as np
 
 from visionkit.prediction import Prediction
 
-__all__ = ["MASK_COLOURS", "render_overlay", "write_overlay"]
+__all__ = ["MASK_COLOURS", "caption_lines", "render_overlay", "write_overlay"]
 
 #: RGB tint of each mask class.
 MASK_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -46,12 +46,28 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 def _label(
     canvas: np.ndarray, text: str, org: tuple[int, int], size: float, colour: tuple[int, int, int]
 ) -> None:
+    """Draw ``text`` in ``colour`` with a dark outline, readable on agar and on masks.
+
+    The outline is the same text drawn dark around ``org``: a thicker stroke
+    would be wider too (OpenCV's fonts advance by stroke weight), and the
+    outline would drift off its letters.
+    """
     import cv2
 
     thickness = max(1, round(size * 2))
-    cv2.putText(
-        canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), thickness + 2, cv2.LINE_AA
-    )
+    reach = max(1, thickness)
+    x, y = org
+    for dx, dy in ((-reach, 0), (reach, 0), (0, -reach), (0, reach)):
+        cv2.putText(
+            canvas,
+            text,
+            (x + dx, y + dy),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            size,
+            (0, 0, 0),
+            thickness,
+            cv2.LINE_AA,
+        )
     cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, colour, thickness, cv2.LINE_AA)
 
 
@@ -108,28 +124,91 @@ def render_overlay(
 
 
 def _caption(canvas: np.ndarray, prediction: Prediction, scale: float, size: float) -> None:
-    import cv2
+    lines, size = caption_lines(
+        _caption_groups(prediction, scale), width=canvas.shape[1] - 8, size=size
+    )
+    line_h = _line_height(size)
+    bar = min(canvas.shape[0], line_h * len(lines) + 4)
+    canvas[:bar] = (canvas[:bar].astype(np.float32) * 0.35).astype(np.uint8)
+    for row, line in enumerate(lines):
+        _label(canvas, line, (4, line_h * (row + 1) - 4), size, (255, 255, 255))
 
+
+def _caption_groups(prediction: Prediction, scale: float) -> list[tuple[str, list[str]]]:
+    """The caption's lines before wrapping: the summary, plants without a tip, a warning."""
     tips = sum(p.tip is not None for p in prediction.plants)
     missing = [str(p.plant) for p in prediction.plants if p.tip is None]
     image_conf = prediction.confidence.get("image")
-    parts = [
+    summary = [
         prediction.image,
         f"plants {len(prediction.plants)}, tips {tips}",
         f"image conf {image_conf:.2f}" if image_conf is not None else "",
         f"scale {scale:.3g}",
     ]
-    lines = [" | ".join(p for p in parts if p)]
+    groups = [(" | ", [p for p in summary if p])]
     if missing:
-        lines.append(f"no tip: plant {', '.join(missing)}")
+        groups.append((", ", [f"no tip: plant {missing[0]}", *missing[1:]]))
     if prediction.warnings:
-        lines.append(f"warning: {prediction.warnings[0][:120]}")
+        groups.append((" ", f"warning: {prediction.warnings[0][:160]}".split(" ")))
+    return groups
+
+
+def _text_width(text: str, size: float) -> int:
+    import cv2
+
+    thickness = max(1, round(size * 2))
+    (width, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, thickness)
+    return int(width) + 2 * thickness  # the outline reaches one stroke beyond each side
+
+
+def _line_height(size: float) -> int:
+    import cv2
+
     (_, text_h), _ = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, size, 1)
-    line_h = int(text_h * 1.8) + 2
-    bar = min(canvas.shape[0], line_h * len(lines) + 4)
-    canvas[:bar] = (canvas[:bar].astype(np.float32) * 0.35).astype(np.uint8)
-    for row, line in enumerate(lines):
-        _label(canvas, line, (4, line_h * (row + 1) - 4), size, (255, 255, 255))
+    return int(text_h * 1.8) + 2
+
+
+def caption_lines(
+    groups: list[tuple[str, list[str]]], *, width: int, size: float, min_size: float = 0.35
+) -> tuple[list[str], float]:
+    """Caption text wrapped to ``width`` pixels, and the font size that makes it fit.
+
+    Each ``(joiner, words)`` group starts a new line; its words (summary
+    fields joined by ``" | "``, a warning's words by spaces) wrap onto more
+    lines as needed, so a long Hades file name never pushes the scale off the
+    picture. A single word wider than the line shrinks the font (down to
+    ``min_size``), and one still too wide is cut in the middle with ``...``.
+    """
+    longest = max((_text_width(w, size) for _, words in groups for w in words), default=0)
+    if longest > width:
+        size = max(min_size, size * width / longest)
+    lines: list[str] = []
+    for joiner, words in groups:
+        line = ""
+        for word in words:
+            word = _shorten(word, width, size)
+            candidate = f"{line}{joiner}{word}" if line else word
+            if line and _text_width(candidate, size) > width:
+                lines.append(line)
+                candidate = word
+            line = candidate
+        if line:
+            lines.append(line)
+    return lines, size
+
+
+def _shorten(word: str, width: int, size: float) -> str:
+    """``word``, or its start and end around ``...`` when it is wider than ``width``."""
+    if _text_width(word, size) <= width:
+        return word
+
+    def cut(keep: int) -> str:
+        return f"{word[: keep // 2]}...{word[len(word) - (keep - keep // 2) :]}"
+
+    keep = len(word)
+    while keep > 2 and _text_width(cut(keep), size) > width:
+        keep -= 1
+    return cut(keep)
 
 
 def write_overlay(
