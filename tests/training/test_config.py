@@ -45,12 +45,20 @@ def test_partial_yaml_takes_defaults_for_the_rest(tmp_path: Path) -> None:
     assert (config.epochs, config.lr) == (3, TrainConfig(data_dir="x").lr)
 
 
-def test_unknown_key_lists_the_valid_ones(tmp_path: Path) -> None:
+def test_unknown_key_suggests_the_nearest_and_lists_the_valid_ones(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("data_dir: plates\nepoch: 3\n")
-    with pytest.raises(ModelError, match=r"unknown keys \['epoch'\].*'epochs'") as info:
+    path.write_text("data_dir: plates\nepoch: 3\npatches_per_epch: 64\nzzz: 1\n")
+    with pytest.raises(ModelError) as info:
         TrainConfig.from_file(path)
-    assert str(path) in str(info.value)
+    message = str(info.value)
+    assert message.startswith(f"{path}: unknown keys 'epoch' (did you mean 'epochs'?), ")
+    assert "'patches_per_epch' (did you mean 'patches_per_epoch'?), 'zzz';" in message
+    assert "valid keys are: amp, arch_params," in message
+
+
+def test_a_run_is_named_after_its_folder_unless_named(tmp_path: Path) -> None:
+    assert TrainConfig(data_dir="x", out_dir=str(tmp_path / "root-unet")).name == "root-unet"
+    assert TrainConfig(data_dir="x", out_dir="runs/a", name="mine").name == "mine"
 
 
 @pytest.mark.parametrize(

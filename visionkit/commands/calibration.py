@@ -65,14 +65,14 @@ def calibration() -> None:
 def fit(points_file: Path, out: Path | None) -> None:
     """Fit a calibration from POINTS_FILE's image/robot point pairs.
 
-    POINTS_FILE (YAML or JSON) holds ``points: [{image: [x, y], robot: [x, y, z]}, ...]``
-    (at least 3, not all on one line) and optionally ``frame``, ``z`` and
-    ``input_units`` (``px`` or ``plate_mm``). Robot points are metres: one
-    beyond the frame's reach (``reach_m``, 0.6 m for ``ot2``, else 1 m) is
+    POINTS_FILE (YAML or JSON) holds points: [{image: [x, y], robot: [x, y, z]}, ...]
+    (at least 3, not all on one line) and optionally frame, z and
+    input_units (px or plate_mm). Robot points are metres: one
+    beyond the frame's reach (reach_m, 0.6 m for ot2, else 1 m) is
     refused, as is a fit whose residual exceeds 5 mm (exit 1, with the figure).
 
-    Without ``--out`` only the calibration's JSON goes to stdout, so
-    ``> fit.json`` gives a valid file; the residual goes to stderr.
+    Without --out only the calibration's JSON goes to stdout, so
+    > fit.json gives a valid file; the residual goes to stderr.
     """
     from visionkit.calibration import Calibration
 
@@ -90,7 +90,7 @@ def fit(points_file: Path, out: Path | None) -> None:
 @click.argument("calibration_ref", metavar="FILE_OR_PRESET")
 @_as_json
 def show(calibration_ref: str, as_json: bool) -> None:
-    """Print a calibration file or a shipped preset (e.g. ``ot2``)."""
+    """Print a calibration file or a shipped preset (e.g. ot2)."""
     loaded = _open(calibration_ref)
     if as_json:
         click.echo(json.dumps(loaded.to_dict(), indent=2))

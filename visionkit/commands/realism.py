@@ -71,7 +71,7 @@ def realism(
 ) -> None:
     """Compare a synthetic plate with a real one; exit 1 if a statistic is out of tolerance."""
     from visionkit.imageio import read_image, write_image
-    from visionkit.realism import compare_stats, comparison_figure, measure_plate
+    from visionkit.synth.realism import compare_stats, comparison_figure, measure_plate
 
     real, _ = read_image(real_path)
     synthetic, _ = read_image(synthetic_path)

@@ -51,9 +51,9 @@ def synth(
 ) -> None:
     """Generate synthetic Hades plates with ground truth.
 
-    Each plate is a Hades-named 8-bit PNG with ``<stem>_root_mask.tif``,
-    ``_shoot_mask.tif``, ``_seed_mask.tif``, ``_occluded_root_mask.tif`` and
-    ``<stem>.landmarks.json`` (primary-root start, tip, path and length per plant).
+    Each plate is a Hades-named 8-bit PNG with <stem>_root_mask.tif,
+    _shoot_mask.tif, _seed_mask.tif, _occluded_root_mask.tif and
+    <stem>.landmarks.json (primary-root start, tip, path and length per plant).
     """
     from visionkit.synth import SynthConfig, generate_dataset
 

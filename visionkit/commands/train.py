@@ -62,7 +62,10 @@ def _settings(
     from visionkit.training.config import TrainConfig
 
     given = {key: ctx.params[option] for option, key in _OPTION_KEYS.items() if _given(ctx, option)}
-    file_values = TrainConfig.read_dict(config_file) if config_file is not None else {}
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        file_values = TrainConfig.read_dict(config_file)
+        TrainConfig.check_keys(file_values, source=str(config_file))
     values: dict[str, Any] = {}
     out_dir = given.get("out_dir", file_values.get("out_dir"))
     if resume and out_dir is not None:
@@ -172,6 +175,11 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 )
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option(
+    "--exist-ok",
+    is_flag=True,
+    help="Train a new run into an --out folder that holds an earlier one (replacing it).",
+)
+@click.option(
     "--register",
     default=None,
     metavar="NAME",
@@ -179,7 +187,7 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 )
 @click.option("--experiment", default="visionkit", show_default=True, help="MLflow experiment.")
 @click.option("--no-track", is_flag=True, help="Do not log to MLflow.")
-@click.option("--name", default="visionkit-model", show_default=True, help="The model's name.")
+@click.option("--name", default=None, help="The model's name [default: the --out folder's name].")
 @click.option("--version", default="0", show_default=True, help="The model's version.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.pass_context
@@ -188,6 +196,7 @@ def train(
     data: Path | None,
     config_file: Path | None,
     resume: bool,
+    exist_ok: bool,
     no_progress: bool,
     **_: Any,
 ) -> None:
@@ -196,15 +205,33 @@ def train(
     Writes OUT/best/ and OUT/last/ model folders, a checkpoint every epoch
     (Ctrl-C saves one too; continue with --resume), OUT/train.log and
     OUT/curves.png, and logs the run to MLflow (MLFLOW_TRACKING_URI, else
-    sqlite:///mlruns.db with ./mlartifacts).
+    sqlite:///mlruns.db with ./mlartifacts) as NAME-<UTC start time>.
+    An OUT that holds an earlier run is refused unless --resume or
+    --exist-ok; a start that fails leaves nothing behind.
     """
+    from visionkit.cli import plugin_manager
     from visionkit.training import TrainConfig
     from visionkit.training import train as run_training
 
     values = _settings(ctx, data, config_file, resume)
     config = TrainConfig.from_dict(values, source="visionkit train")
     command = shlex.join(["visionkit", *sys.argv[1:]])
-    result = run_training(config, resume=resume, progress=not no_progress, command=command)
+    result = run_training(
+        config,
+        resume=resume,
+        exist_ok=exist_ok,
+        progress=not no_progress,
+        command=command,
+        pm=plugin_manager(ctx),
+    )
+    if result.already_finished:
+        click.echo(
+            f"the run in {result.out_dir} is finished ({result.epochs_done} of "
+            f"{config.epochs} epochs); nothing to resume. Train longer with "
+            f"--resume --epochs N (N > {result.epochs_done}), or start a new run with "
+            f"another --out"
+        )
+        return
     if result.interrupted:
         click.echo(
             f"interrupted; checkpoint saved in {result.checkpoint_dir}. Resume with:\n"
@@ -215,7 +242,8 @@ def train(
     metric = config.early_stopping_metric
     best = f"{result.best_metric:.4f}" if result.best_metric is not None else "n/a"
     click.echo(f"best model: {result.best_dir} ({metric} {best} at epoch {result.best_epoch})")
-    click.echo(f"last model: {result.last_dir} (after {result.epochs_done} epochs)")
+    done = result.epochs_done
+    click.echo(f"last model: {result.last_dir} (after {done} epoch{'' if done == 1 else 's'})")
     if result.run_id:
         click.echo(f"MLflow run: {result.run_id}")
     if result.registered_version:

@@ -1,6 +1,6 @@
 """``visionkit tune DATA --trials N --timeout S --out DIR``: search hyperparameters.
 
-Runs :func:`visionkit.tuning.tune`: short training runs with Optuna choosing
+Runs :func:`visionkit.training.tuning.tune`: short training runs with Optuna choosing
 the architecture, encoder, learning rate, patch size and loss weights, a
 median pruner stopping poor trials early, one nested MLflow run per trial,
 and ``DIR/best.yaml`` for ``visionkit train --config DIR/best.yaml``.
@@ -60,7 +60,9 @@ def _names(value: str | None) -> tuple[str, ...] | None:
 )
 @click.option("--storage", default=None, help="Optuna storage URL [default: sqlite in OUT].")
 @click.option("--no-track", is_flag=True, help="Do not log to MLflow.")
+@click.pass_context
 def tune(
+    ctx: click.Context,
     data: Path,
     trials: int | None,
     timeout: float | None,
@@ -80,13 +82,17 @@ def tune(
     the best configuration goes to OUT/best.yaml with the base config's full
     length, ready for `visionkit train --config OUT/best.yaml`.
     """
+    from visionkit.cli import plugin_manager
     from visionkit.training import TrainConfig
-    from visionkit.tuning import SearchSpace
-    from visionkit.tuning import tune as run_tune
+    from visionkit.training.tuning import SearchSpace
+    from visionkit.training.tuning import tune as run_tune
 
     if trials is None and timeout is None:
         raise click.UsageError("give --trials N, --timeout SECONDS or both")
-    values: dict[str, Any] = TrainConfig.read_dict(config_file) if config_file else {}
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        values = TrainConfig.read_dict(config_file)
+        TrainConfig.check_keys(values, source=str(config_file))
     values["data_dir"] = str(data)
     values.setdefault("out_dir", str(out_dir / "best"))
     if no_track:
@@ -108,6 +114,7 @@ def tune(
         out=out_dir,
         epochs=epochs,
         patches_per_epoch=patches_per_epoch,
+        pm=plugin_manager(ctx),
     )
     click.echo(
         f"{result.n_complete} trials finished, {result.n_pruned} pruned, {result.n_failed} failed "

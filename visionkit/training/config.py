@@ -128,7 +128,9 @@ class TrainConfig:
         experiment: the MLflow experiment.
         register: register the best model under this name in the MLflow
             model registry (``None`` registers nothing).
-        name: the saved model's name.
+        name: the saved model's name; empty (the default) takes the name of
+            ``out_dir`` (``runs/root-unet`` -> ``root-unet``), so runs are told
+            apart in MLflow and their model cards without naming each one.
         version: the saved model's version.
     """
 
@@ -174,12 +176,14 @@ class TrainConfig:
     track: bool = True
     experiment: str = "visionkit"
     register: str | None = None
-    name: str = "visionkit-model"
+    name: str = ""
     version: str = "0"
 
     def __post_init__(self) -> None:
         self.data_dir = os.fspath(self.data_dir)
         self.out_dir = os.fspath(self.out_dir)
+        if not self.name:
+            self.name = Path(self.out_dir).resolve().name or "visionkit-model"
         if self.val_dir is not None:
             self.val_dir = os.fspath(self.val_dir)
         if self.init_from is not None:
@@ -298,7 +302,7 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ModelError(f"{source}: unknown keys {unknown}; valid keys are {sorted(known)}")
+            raise ModelError(f"{source}: {_unknown_keys(unknown, known)}")
         if "data_dir" not in data:
             raise ModelError(f"{source}: missing 'data_dir' (the training data folder)")
         values = dict(data)
@@ -309,6 +313,18 @@ class TrainConfig:
             return cls(**values)
         except (TypeError, ValueError) as exc:
             raise ModelError(f"{source}: {exc}") from exc
+
+    @classmethod
+    def check_keys(cls, data: Mapping[str, Any], *, source: str) -> None:
+        """Refuse keys that are not settings, suggesting the nearest (``did you mean ...?``).
+
+        Raises:
+            ModelError: ``data`` holds an unknown key; the message starts with ``source``.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ModelError(f"{source}: {_unknown_keys(unknown, known)}")
 
     def to_file(self, path: str | os.PathLike[str]) -> Path:
         """Write JSON (``.json``) or YAML (``.yaml``/``.yml``), atomically."""
@@ -380,3 +396,15 @@ class TrainConfig:
         """Keys whose values differ between two configs, sorted, except ``ignore``."""
         mine, theirs = self.to_dict(), other.to_dict()
         return sorted(k for k in mine if k not in ignore and mine[k] != theirs[k])
+
+
+def _unknown_keys(unknown: list[str], known: set[str]) -> str:
+    """``unknown key 'patches_per_epch' (did you mean 'patches_per_epoch'?); valid keys: ...``."""
+    import difflib
+
+    described = []
+    for key in unknown:
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        described.append(f"{key!r} (did you mean {near[0]!r}?)" if near else repr(key))
+    noun = "key" if len(unknown) == 1 else "keys"
+    return f"unknown {noun} {', '.join(described)}; valid keys are: {', '.join(sorted(known))}"

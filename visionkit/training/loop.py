@@ -15,6 +15,14 @@ Reproducible: on the CPU a seed gives the same weights, run after run,
 because the weights' initialisation is seeded, every patch depends only on
 ``(seed, epoch, index)`` and deterministic kernels are requested.
 
+A run folder holds one run: :func:`train` refuses an ``out_dir`` that holds
+an earlier run's files unless ``resume`` (continue it) or ``exist_ok``
+(write over it) is given, and a start that fails (no data, an unknown
+architecture, CUDA without a GPU...) leaves nothing behind: a folder it made
+is removed again, and an existing one keeps only what it held. Each run is
+named in MLflow ``<model name>-<UTC start time>`` (the model name defaults to
+the folder's name); a resumed run keeps its MLflow run and name.
+
 Resumable with nothing lost: a Ctrl-C (SIGINT) is noted and acted on between
 two optimiser steps: the checkpoint then holds the state after the last whole
 step, with the position inside the epoch, and ``resume=True`` continues at
@@ -29,6 +37,7 @@ import logging
 import math
 import os
 import shlex
+import shutil
 import signal
 import threading
 import time
@@ -36,7 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -64,6 +73,9 @@ from visionkit.training.metrics import ConfusionMatrix
 from visionkit.training.plots import overlay_patch, plot_curves
 from visionkit.training.provenance import code_version, environment
 from visionkit.training.schedule import build_scheduler
+
+if TYPE_CHECKING:
+    import pluggy
 
 __all__ = ["StepInfo", "TrainResult", "train"]
 
@@ -113,6 +125,8 @@ class TrainResult:
         interrupted: stopped by Ctrl-C; resume to continue.
         stopped_early: stopped by early stopping.
         resumed_at: the epoch (1-based) this session resumed in, or ``None``.
+        already_finished: ``resume`` found a run that had finished (all its
+            epochs, or early stopping): nothing was trained.
     """
 
     out_dir: Path
@@ -130,6 +144,7 @@ class TrainResult:
     interrupted: bool = False
     stopped_early: bool = False
     resumed_at: int | None = None
+    already_finished: bool = False
 
 
 @dataclass
@@ -149,6 +164,7 @@ class _State:
     bad_epochs: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
     run_id: str | None = None
+    run_name: str = ""
     data_version: str = ""
     val_version: str = ""
 
@@ -254,8 +270,13 @@ class _Run:
         progress: bool,
         command: str,
         on_step: Callable[[StepInfo], None] | None,
+        pm: pluggy.PluginManager | None = None,
+        exist_ok: bool = False,
     ) -> None:
         self.config = config
+        self.pm = pm
+        self.exist_ok = exist_ok
+        self.started = False
         self.out = Path(config.out_dir)
         self.progress = progress
         self.command = command
@@ -281,7 +302,7 @@ class _Run:
         if self.resume:
             checkpoint = load_checkpoint(self.out)
             _check_resume(config, checkpoint)
-        elif find_checkpoint(self.out) is not None:
+        elif find_checkpoint(self.out) is not None and not self.exist_ok:
             raise ModelError(
                 f"{self.out / CHECKPOINT_DIR}: holds the checkpoint of an earlier run; "
                 "pass --resume to continue it, or choose another --out folder"
@@ -304,7 +325,7 @@ class _Run:
             self.state = saved
         torch.manual_seed(config.seed)
         self.model_config = build_model_config(config, {})
-        self.model = build_model(self.model_config)
+        self.model = build_model(self.model_config, self.pm)
         if checkpoint is not None:
             self.model.load_state_dict(checkpoint.weights)
         elif config.init_from is not None:
@@ -343,7 +364,7 @@ class _Run:
             ModelError: the folder is not a model, or its architecture,
                 parameters, classes or input channels differ from this run's.
         """
-        saved = load_model(folder)
+        saved = load_model(folder, pm=self.pm)
         mine, theirs = self.model_config, saved.config
         keys = ("architecture", "params", "classes", "in_channels")
         differ = [key for key in keys if getattr(mine, key) != getattr(theirs, key)]
@@ -359,7 +380,10 @@ class _Run:
     def _start_tracking(self, resumed: bool) -> None:
         config = self.config
         previous = self.state.run_id
-        run_id = self.tracker.start(run_name=f"{config.name}-v{config.version}", run_id=previous)
+        if not self.state.run_name:
+            started = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+            self.state.run_name = f"{config.name}-{started}"
+        run_id = self.tracker.start(run_name=self.state.run_name, run_id=previous)
         self.state.run_id = run_id
         if run_id is not None and run_id == previous:
             self.tracker.set_tags(
@@ -372,6 +396,7 @@ class _Run:
             "code_version": self.code_version,
             "command": self.command,
             "model_name": config.name,
+            "out_dir": str(self.out),
             **environment(str(self.device)),
         }
         if self.data.val_version:
@@ -569,21 +594,7 @@ class _Run:
             self._save_model("best", f"best model (epoch {epoch + 1})", row, epoch + 1)
         else:
             state.bad_epochs += 1
-        logger.info(
-            "epoch %d/%d: train loss %.4f, val loss %.4f, val root IoU %.4f, %s %.4f "
-            "(best %.4f at epoch %s), %.1f patches/s (%.0f %% of it waiting for data)",
-            epoch + 1,
-            self.epochs,
-            row["train_loss"],
-            row["val_loss"],
-            row.get("val_root_iou", math.nan),
-            config.early_stopping_metric,
-            value,
-            state.best if state.best is not None else math.nan,
-            state.best_epoch,
-            row["patches_per_s"],
-            100.0 * row["data_wait_share"],
-        )
+        logger.info("epoch %d/%d: %s", epoch + 1, self.epochs, self._epoch_summary(row))
         state.wall_time += time.perf_counter() - self._epoch_started
         self._fit_time_limit(epoch)
         state.epoch, state.step, state.loss_sum, state.seen = epoch + 1, 0, 0.0, 0
@@ -598,6 +609,25 @@ class _Run:
             )
             return True
         return False
+
+    def _epoch_summary(self, row: dict[str, float]) -> str:
+        """The epoch's line: losses, root IoU, the early-stopping metric once, speed."""
+        config, state = self.config, self.state
+        shown = {"train_loss": "train loss", "val_loss": "val loss", "val_root_iou": "val root IoU"}
+        parts = [f"{label} {row.get(key, math.nan):.4f}" for key, label in shown.items()]
+        best = state.best if state.best is not None else math.nan
+        metric = config.early_stopping_metric
+        if metric in shown:
+            parts.append(f"best {shown[metric]} {best:.4f} at epoch {state.best_epoch}")
+        else:
+            parts.append(
+                f"{metric} {row[metric]:.4f} (best {best:.4f} at epoch {state.best_epoch})"
+            )
+        parts.append(
+            f"{row['patches_per_s']:.1f} patches/s "
+            f"({100.0 * row['data_wait_share']:.0f} % of it waiting for data)"
+        )
+        return ", ".join(parts)
 
     @property
     def epochs(self) -> int:
@@ -640,8 +670,30 @@ class _Run:
             "(or train(config, resume=True))"
         )
 
+    def _finished(self) -> bool:
+        """Whether the state loaded from a checkpoint is a run that ended."""
+        patience = self.config.early_stopping_patience
+        stopped = bool(patience) and self.state.bad_epochs >= patience
+        return self.state.step == 0 and (self.state.epoch >= self.epochs or stopped)
+
     def run(self) -> TrainResult:
         checkpoint = self._setup()
+        self.started = True
+        if self.exist_ok and checkpoint is None and (self.out / CHECKPOINT_DIR).exists():
+            # An earlier run's checkpoint must not be resumed into this one.
+            shutil.rmtree(self.out / CHECKPOINT_DIR)
+        if checkpoint is not None and self._finished():
+            logger.info(
+                "the run in %s is finished (%d of %d epochs); nothing to resume. To train "
+                "longer, resume with a larger --epochs",
+                self.out,
+                self.state.epoch,
+                self.config.epochs,
+            )
+            last = self.out / "last"
+            result = self._result(last if last.is_dir() else None, None, interrupted=False)
+            result.already_finished = True
+            return result
         resumed_at = self.state.epoch + 1 if checkpoint is not None else None
         if checkpoint is not None:
             logger.info(
@@ -763,6 +815,8 @@ def train(
     progress: bool = True,
     command: str | None = None,
     on_step: Callable[[StepInfo], None] | None = None,
+    exist_ok: bool = False,
+    pm: pluggy.PluginManager | None = None,
 ) -> TrainResult:
     """Train a segmentation model as ``config`` says (see the module docstring).
 
@@ -774,6 +828,10 @@ def train(
         progress: show a tqdm bar with the running loss.
         command: the command line to record in the model card and run tags.
         on_step: called after every optimiser step (e.g. to watch progress).
+        exist_ok: write into an ``out_dir`` that holds an earlier run (its
+            files are replaced as the new run writes them).
+        pm: the plugin manager whose architectures build the network
+            (default: :func:`~visionkit.plugins.default_plugin_manager`).
 
     Returns:
         Where the models are and how they did; ``interrupted`` after a Ctrl-C.
@@ -783,29 +841,77 @@ def train(
         ModelError: unknown architecture or encoder, CUDA asked for without
             CUDA, nothing to resume from, a resume whose settings or data
             differ from the checkpoint's, or an earlier run's checkpoint in
-            ``out_dir`` without ``resume``.
+            ``out_dir`` without ``resume`` or ``exist_ok``.
     """
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     out = Path(config.out_dir)
+    _check_out_dir(out, resume=resume, exist_ok=exist_ok)
+    made_folder = not out.exists()
+    kept_log = (out / LOG_FILE).exists()
     out.mkdir(parents=True, exist_ok=True)
     if command is None:
         command = f"visionkit.training.train({shlex.quote(str(config.data_dir))}, ...)"
     redirect = logging_redirect_tqdm() if progress else contextlib.nullcontext()
     # Worker processes are the parallelism; see visionkit.threads.
     threads = opencv_threads(1) if config.num_workers else contextlib.nullcontext()
-    with (
-        _log_to(out / LOG_FILE),
-        deterministic(config.seed, config.deterministic),
-        redirect,
-        threads,
-    ):
-        run = _Run(
-            config,
-            resume=resume,
-            tracker=tracker,
-            progress=progress,
-            command=command,
-            on_step=on_step,
+    run = _Run(
+        config,
+        resume=resume,
+        tracker=tracker,
+        progress=progress,
+        command=command,
+        on_step=on_step,
+        pm=pm,
+        exist_ok=exist_ok,
+    )
+    try:
+        with (
+            _log_to(out / LOG_FILE),
+            deterministic(config.seed, config.deterministic),
+            redirect,
+            threads,
+        ):
+            return run.run()
+    except BaseException:
+        if not run.started:  # nothing was trained: leave no trace of the attempt
+            _remove_start(out, made_folder=made_folder, kept_log=kept_log)
+        raise
+
+
+#: What an earlier run leaves in its folder.
+_RUN_FILES = (LOG_FILE, CONFIG_FILE, CHECKPOINT_DIR, "best", "last")
+
+
+def _check_out_dir(out: Path, *, resume: bool, exist_ok: bool) -> None:
+    """Refuse to write a new run over an earlier one unless told to.
+
+    Raises:
+        ModelError: ``out`` holds an earlier run's files, with neither
+            ``resume`` nor ``exist_ok``; names them and the ways out.
+    """
+    if resume or exist_ok or not out.is_dir():
+        return
+    found = [str(name) for name in _RUN_FILES if (out / name).exists()]
+    if found:
+        raise ModelError(
+            f"{out} holds an earlier run ({', '.join(found)}): pass --resume to continue it, "
+            f"--exist-ok to train a new run over it, or choose another --out "
+            f"(e.g. {_next_free(out)})"
         )
-        return run.run()
+
+
+def _next_free(out: Path) -> Path:
+    """``out-2``, ``out-3``...: the first sibling folder that does not exist."""
+    number = 2
+    while out.with_name(f"{out.name}-{number}").exists():
+        number += 1
+    return out.with_name(f"{out.name}-{number}")
+
+
+def _remove_start(out: Path, *, made_folder: bool, kept_log: bool) -> None:
+    """Undo a start that failed before training: the folder it made, or the log it began."""
+    if made_folder:
+        shutil.rmtree(out, ignore_errors=True)
+    elif not kept_log:
+        (out / LOG_FILE).unlink(missing_ok=True)

@@ -50,6 +50,7 @@ from visionkit.tracking import MlflowTracker, Tracker
 
 if TYPE_CHECKING:
     import optuna
+    import pluggy
 
     from visionkit.training.config import TrainConfig
 
@@ -93,8 +94,11 @@ class SearchSpace:
     dice_weight: tuple[float, float] = (0.25, 2.0)
     root_weight: tuple[float, float] = (1.0, 8.0)
 
-    def resolved(self, pm: Any = None) -> SearchSpace:
+    def resolved(self, pm: pluggy.PluginManager | None = None) -> SearchSpace:
         """This space with ``architectures`` filled in and every name checked.
+
+        ``pm`` supplies the architectures (default:
+        :func:`~visionkit.plugins.default_plugin_manager`).
 
         Raises:
             ModelError: an unknown architecture or encoder, or a bad range.
@@ -321,6 +325,7 @@ def tune(
     pruner: optuna.pruners.BasePruner | None = None,
     tracking_uri: str | None = None,
     progress: bool = False,
+    pm: pluggy.PluginManager | None = None,
 ) -> TuneResult:
     """Search hyperparameters around ``base_config`` (see the module docstring).
 
@@ -340,6 +345,8 @@ def tune(
         tracking_uri: MLflow tracking URI (default ``MLFLOW_TRACKING_URI``,
             else the local store); ignored when ``base_config.track`` is false.
         progress: show each trial's training progress bar.
+        pm: the plugin manager whose architectures the trials may pick and
+            build (default: :func:`~visionkit.plugins.default_plugin_manager`).
 
     Raises:
         ModelError: a bad search space, or neither ``n_trials`` nor ``timeout``.
@@ -350,7 +357,7 @@ def tune(
         raise ModelError("give n_trials or timeout (or both), else the search never ends")
     if n_trials is not None and n_trials < 1:
         raise ModelError(f"n_trials must be >= 1, got {n_trials}")
-    space = (search_space or SearchSpace()).resolved()
+    space = (search_space or SearchSpace()).resolved(pm)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     storage_url = storage or f"sqlite:///{(folder / 'optuna.db').resolve()}"
@@ -403,6 +410,7 @@ def tune(
             tracker=tracker,
             progress=progress,
             command=f"visionkit tune (trial {trial.number})",
+            pm=pm,
         )
         if result.best_metric is None:
             raise ModelError(f"trial {trial.number} finished no epoch; nothing to score")

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from visionkit.cli import main
 from visionkit.imageio import read_image, write_image
-from visionkit.realism import (
+from visionkit.synth import SynthPlate, generate_plate, write_plate
+from visionkit.synth.realism import (
     TOLERANCES,
     PlateStats,
     Tolerance,
@@ -24,9 +25,8 @@ from visionkit.realism import (
     comparison_figure,
     measure_plate,
 )
-from visionkit.synth import SynthPlate, generate_plate, write_plate
 
-REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real" / "hades_dish_crop.png"
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real" / "hades_dish_crop.png"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from visionkit.exceptions import ModelError
 from visionkit.training import TrainConfig
-from visionkit.tuning import SearchSpace, apply_params, tune
+from visionkit.training.tuning import SearchSpace, apply_params, tune
 
 TINY_SPACE = SearchSpace(
     architectures=("unet",),
