@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
+import pluggy
 import pytest
 
 import visionkit
@@ -117,6 +119,13 @@ def test_plugin_file_and_env_variable_are_loaded(
     pm = plugins.get_plugin_manager(autoload=False)
     assert "tiny-test" in plugins.architecture_specs(pm)
 
+    # named again (as the --plugin option would), even spelt another way: registered once
+    monkeypatch.chdir(tmp_path)
+    pm = plugins.get_plugin_manager([str(plugin_file), "./my_arch.py"], autoload=False)
+    assert "tiny-test" in plugins.architecture_specs(pm)
+    extra = [row for row in plugins.list_plugins(pm) if not row["builtin"]]
+    assert [(row["name"], row["version"]) for row in extra] == [(str(plugin_file), None)]
+
 
 def test_bad_plugin_references_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(PluginError, match="does not exist"):
@@ -139,6 +148,8 @@ def test_trace_variable_logs_hook_calls(
         pm.hook.visionkit_open_source(uri="definitely-not-a-thing://x", options={})
     text = caplog.text
     assert "visionkit_register_adapters from visionkit.adapters.json_adapter" in text
+    # the register hooks go through pluggy, so its own trace sees the call and its result
+    assert "finish visionkit_register_adapters -->" in text
     assert "visionkit_open_source" in text
 
 
@@ -199,3 +210,48 @@ def test_architecture_spec_defaults_are_copies() -> None:
     spec.defaults["encoder_name"] = "changed"
     again = plugins.get_architecture_spec("unet-small", pm)
     assert again.defaults["encoder_name"] == "mobilenet_v2"
+
+
+@pytest.fixture
+def fresh_default() -> Iterator[None]:
+    """A default plugin manager built for this test alone."""
+    plugins.default_plugin_manager.cache_clear()
+    yield
+    plugins.default_plugin_manager.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_default")
+def test_calls_without_a_manager_share_one_default_manager() -> None:
+    default = plugins.default_plugin_manager()
+    assert plugins.default_plugin_manager() is default
+    default.register(_EchoPlugin())
+    # every library call given no manager sees what is registered on the default one
+    assert "echo" in plugins.adapter_specs()
+    assert isinstance(plugins.create_adapter("echo", out_dir=Path("x")), _EchoAdapter)
+    plugins.default_plugin_manager.cache_clear()
+    assert "echo" not in plugins.adapter_specs()
+
+
+class _HideWebhook:
+    """A hook wrapper: sees every plugin's adapters and hides one."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @hookimpl(hookwrapper=True)
+    def visionkit_register_adapters(
+        self,
+    ) -> Generator[None, pluggy.Result[list[list[AdapterSpec]]], None]:
+        self.calls += 1
+        outcome = yield
+        kept = [[s for s in specs if s.name != "webhook"] for specs in outcome.get_result()]
+        outcome.force_result(kept)
+
+
+def test_a_hook_wrapper_sees_and_changes_the_registered_names() -> None:
+    wrapper = _HideWebhook()
+    pm = plugins.get_plugin_manager([wrapper, _EchoPlugin()], autoload=False)
+    names = set(plugins.adapter_specs(pm))
+    assert {"json", "csv", "echo"} <= names
+    assert "webhook" not in names
+    assert wrapper.calls == 1

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    import pluggy
+
+__all__ = ["main", "plugin_manager"]
 
 #: Subcommand name -> "module:attribute" of its click command.
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -88,15 +91,20 @@ def main(ctx: click.Context, verbose: int, plugins: tuple[str, ...]) -> None:
     ctx.obj["plugins"] = plugins
 
 
-def plugin_manager(ctx: click.Context) -> Any:
-    """The plugin manager for this invocation, with ``--plugin`` extras registered."""
+def plugin_manager(ctx: click.Context) -> pluggy.PluginManager:
+    """The plugin manager for this invocation, with ``--plugin`` extras registered.
+
+    Built on first use and kept on the root context, so every subcommand of
+    one invocation sees the same plugins, built once; pass it on as ``pm``.
+    """
     from visionkit.plugins import get_plugin_manager
 
     root = ctx.find_root()
     root.ensure_object(dict)
     if "pm" not in root.obj:
         root.obj["pm"] = get_plugin_manager(root.obj.get("plugins", ()))
-    return root.obj["pm"]
+    pm: pluggy.PluginManager = root.obj["pm"]
+    return pm
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,9 +20,12 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from visionkit.exceptions import ModelError, UnknownNameError
+
+if TYPE_CHECKING:
+    import pluggy
 
 __all__ = [
     "CONFIG_FILE",
@@ -147,14 +150,18 @@ def file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def build_model(config: ModelConfig, pm: Any = None) -> Any:
+def build_model(config: ModelConfig, pm: pluggy.PluginManager | None = None) -> Any:
     """Build an untrained network for ``config`` through the architecture hook.
+
+    ``pm`` supplies the architectures (default:
+    :func:`~visionkit.plugins.default_plugin_manager`).
 
     Raises:
         ModelError: the architecture or encoder is unknown (lists valid names).
     """
-    from visionkit.plugins import get_architecture_spec
+    from visionkit.plugins import default_plugin_manager, get_architecture_spec
 
+    pm = pm if pm is not None else default_plugin_manager()
     try:
         spec = get_architecture_spec(config.architecture, pm)
         return spec.build(
@@ -204,8 +211,13 @@ def _default_card(config: ModelConfig) -> str:
     )
 
 
-def load_model(path: str | os.PathLike[str], *, device: str = "cpu", pm: Any = None) -> SavedModel:
+def load_model(
+    path: str | os.PathLike[str], *, device: str = "cpu", pm: pluggy.PluginManager | None = None
+) -> SavedModel:
     """Rebuild a model from its folder, in eval mode.
+
+    ``pm`` supplies the architecture named in ``config.json`` (default:
+    :func:`~visionkit.plugins.default_plugin_manager`).
 
     Raises:
         ModelError: the folder, config or weights are missing or malformed, or

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.evaluation.conftest import TINY_UNET, draw_plate, write_plate
+from tests.helpers.band_plugin import band_net
+from tests.helpers.models import BAND_PLUGIN, band_model, save_tiny_unet
+from tests.helpers.plates import draw_labelled_plate, write_plate
 from visionkit.cli import main
-from visionkit.modelfolder import build_model, save_model
+from visionkit.modelfolder import save_model
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A random tiny U-Net folder and two drawn labelled plates."""
-    import torch
-
     root = tmp_path_factory.mktemp("eval-cli")
-    torch.manual_seed(0)
-    model = save_model(build_model(TINY_UNET), root / "model", TINY_UNET)
-    write_plate(root / "data", "plate_a", draw_plate())
-    write_plate(root / "data", "plate_b", draw_plate(plants=2))
+    model = save_tiny_unet(root / "model")
+    write_plate(root / "data", "plate_a", draw_labelled_plate())
+    write_plate(root / "data", "plate_b", draw_labelled_plate(plants=2))
     return model, root / "data"
 
 
@@ -124,3 +124,33 @@ def test_data_is_required() -> None:
     code, output = _run()
     assert code == 2
     assert "--data" in output
+
+
+def test_the_plugin_option_reaches_evaluate(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    """A model of a plugin's architecture is evaluated when the plugin is named with --plugin."""
+    _, data = setup
+    band = save_model(band_net(), tmp_path / "band", band_model().config)
+    args = ["--model", str(band), "--data", str(data), "--out", str(tmp_path / "out")]
+    args += ["--backend", "torch", "--no-track", "--no-progress", "--json"]
+    result = CliRunner().invoke(main, ["--plugin", str(BAND_PLUGIN), "evaluate", *args])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["data"]["images"] == 2
+    # the band model sees the drawn grey levels: its roots are found
+    assert report["metrics"]["root_f1"] > 0.5
+
+
+def test_warnings_name_the_plate_they_are_about(
+    setup: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model, data = setup
+    with caplog.at_level(logging.WARNING, logger="visionkit"):
+        code, output = _run(
+            "--model", str(model), "--data", str(data), "--out", str(tmp_path),
+            "--backend", "torch", "--no-track", "--no-progress",
+        )  # fmt: skip
+    assert code == 0, output
+    warnings = [r.getMessage() for r in caplog.records if r.name == "visionkit.pipeline"]
+    assert warnings  # a random model finds too few plants on every plate
+    assert all(w.startswith(("plate_a.png: ", "plate_b.png: ")) for w in warnings), warnings
+    assert any(w.startswith("plate_b.png: ") for w in warnings)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.inference.band_plugin import band_net
-from tests.inference.conftest import BAND_PLUGIN, band_model, draw_plate
+from tests.helpers.band_plugin import band_net
+from tests.helpers.models import BAND_PLUGIN, band_model
+from tests.helpers.plates import draw_plate
 from visionkit.cli import main
 from visionkit.imageio import read_image, write_image
 from visionkit.modelfolder import ModelConfig, save_model
@@ -73,7 +77,8 @@ def test_folders_globs_adapters_and_calibration(model_folder: Path, tmp_path: Pa
     assert "b.png: 2 plants, 2 tips" in result.output
     assert "found 2 plants, expected 5" in result.output
     assert json.loads((out / "a.json").read_text())["plants"][0]["robot"]["frame"] == "ot2"
-    assert len((out / "predictions.csv").read_text().splitlines()) == 1 + 5 + 2 + 5
+    # a.png is named twice (the folder and the glob): its rows are replaced, not appended
+    assert len((out / "predictions.csv").read_text().splitlines()) == 1 + 5 + 2
     assert not list(out.glob("*_overlay.png"))
 
 
@@ -145,3 +150,99 @@ def test_predict_is_listed_without_importing_torch() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert "predict" in result.output
     assert "Segment plates and find root tips." in result.output
+
+
+# -- options are checked before the model loads: a missing model folder is never reached
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scale", "0"], "Invalid value for '--scale'"),
+        (["--scale", "9"], "scale must be in (0, 4]"),
+        (["--threads", "0"], "Invalid value for '--threads'"),
+        (["--backend", "tensorrt"], "Invalid value for '--backend'"),
+        (["--adapter", "json,cvs"], "unknown adapter 'cvs'; valid adapters are: "),
+        (["--calibration", "ot3"], "unknown calibration preset 'ot3'"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error_before_the_model_loads(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    image = write_image(tmp_path / "p.png", draw_plate().image)
+    result = _run(tmp_path / "no-model", str(image), "--out", str(tmp_path / "out"), *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "no such model folder" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_mistyped_path_says_no_such_file_before_the_model_loads(tmp_path: Path) -> None:
+    missing = tmp_path / "plate_01.pgn"
+    result = _run(tmp_path / "no-model", str(missing), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert f"error: {missing}: no such file or folder" in result.output
+    assert "no such model folder" not in result.output
+    assert "0 image(s) predicted, 1 failed" in result.output
+
+
+def test_an_unreadable_image_is_reported_once_naming_it_once(
+    model_folder: Path, tmp_path: Path
+) -> None:
+    # a real process: the pipeline's log and the command's own line both reach stderr
+    folder = tmp_path / "mixed"
+    write_image(folder / "good.png", draw_plate().image)
+    fake = folder / "fake.jpg"
+    fake.write_bytes(b"not a jpeg")
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "visionkit", "--plugin", str(BAND_PLUGIN), "predict",
+            "--backend", "torch", "--model", str(model_folder), str(folder),
+            "--out", str(tmp_path / "out"), "--no-overlay",
+        ],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "fake.jpg" in line]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: {fake}: not a readable image")
+    assert "good.png: 5 plants, 5 tips" in done.stdout
+
+
+def test_a_plate_without_plants_says_no_plants_found(model_folder: Path, tmp_path: Path) -> None:
+    image = write_image(tmp_path / "empty_dish.png", draw_plate(plants=0).image)
+    result = _run(model_folder, str(image), "--out", str(tmp_path / "out"), "--no-overlay")
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("empty_dish.png")]
+    assert line.startswith("empty_dish.png: no plants found, image confidence")
+    assert "plants," not in line
+
+
+def test_sub_folders_are_read_with_recursive_and_counted_without(
+    model_folder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "mixed"
+    write_image(folder / "a.png", draw_plate(seed=1).image)
+    write_image(folder / "sub" / "b.png", draw_plate(seed=2).image)
+    (folder / "notes.txt").write_text("not a plate")
+    out = tmp_path / "out"
+    with caplog.at_level(logging.WARNING, logger="visionkit.sources"):
+        flat = _run(model_folder, str(folder), "--out", str(out), "--no-overlay")
+    assert flat.exit_code == 0, flat.output
+    assert "1 image(s) predicted, 0 failed" in flat.output
+    assert "skipped 1 non-image file (notes.txt) and 1 sub-folder (sub)" in caplog.text
+    assert "--recursive" in caplog.text
+    deep = _run(model_folder, str(folder), "--recursive", "--out", str(out), "--no-overlay")
+    assert deep.exit_code == 0, deep.output
+    assert "2 image(s) predicted, 0 failed" in deep.output
+    assert (out / "b.json").is_file()
+
+
+def test_a_folder_with_images_only_in_sub_folders_names_the_option(tmp_path: Path) -> None:
+    folder = tmp_path / "day1"
+    write_image(folder / "sub" / "b.png", draw_plate().image)
+    result = _run(tmp_path / "no-model", str(folder), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "folder holds no images" in result.output
+    assert "--recursive" in result.output
+    assert result.output.count(str(folder)) == 1

@@ -191,6 +191,8 @@ def test_empty_folder_raises_naming_it_and_suggests_recursive(tmp_path, make):
     with pytest.raises(SourceNotFoundError, match=r"holds no images.*recursive=True") as info:
         open_folder(str(tmp_path))
     assert str(tmp_path) in str(info.value)
+    assert "1 sub-folder (sub)" in str(info.value)
+    assert "--recursive" in str(info.value)  # the command line's way to say it
 
 
 def test_missing_folder_and_file_given_as_folder(tmp_path, make):
@@ -329,3 +331,28 @@ def test_files_hook_honours_an_explicit_source_name(tmp_path, make):
     plate = make.png(tmp_path / "plate.png")
     assert visionkit_open_source(str(plate), {"source": "glob"}).name == "glob"
     assert visionkit_open_source(str(plate), {"source": "hades"}) is None
+
+
+def test_folder_says_how_many_files_it_skipped_and_why(tmp_path, make, caplog):
+    make.png(tmp_path / "plate.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "data.csv").write_text("x")
+    make.png(tmp_path / "day2" / "b.png")
+    make.png(tmp_path / ".cache" / "c.png")
+    with caplog.at_level(logging.WARNING):
+        assert [f.name for f in open_folder(str(tmp_path))] == ["plate.png"]
+    (message,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "skipped 2 non-image files (data.csv, notes.txt) and 1 sub-folder (day2)" in message
+    assert "sub-folders are read with recursive=True" in message
+    assert "--recursive" in message
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert len(open_folder(str(tmp_path), recursive=True)) == 2
+    assert "sub-folder" not in caplog.text
+
+
+def test_empty_folder_without_sub_folders_does_not_suggest_recursive(tmp_path, make):
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(SourceNotFoundError, match="holds no images") as info:
+        open_folder(str(tmp_path))
+    assert "recursive" not in str(info.value)

@@ -78,9 +78,11 @@ def test_unknown_source_name_lists_the_built_ins(source_pm, uris):
         plugins.open_source(uris["folder"], source_pm, source="folders")
 
 
-def test_missing_path_reaches_no_source(source_pm, tmp_path):
-    with pytest.raises(SourceNotFoundError, match="no source can open"):
-        plugins.open_source(str(tmp_path / "absent.png"), source_pm)
+def test_a_missing_path_says_no_such_file(source_pm, tmp_path):
+    missing = tmp_path / "absent.png"
+    with pytest.raises(SourceNotFoundError, match="no such file or folder") as info:
+        plugins.open_source(str(missing), source_pm)
+    assert str(info.value).startswith(f"{missing}: ")
 
 
 def test_camera_index_reaches_opencv(source_pm):

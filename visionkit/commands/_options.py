@@ -1,6 +1,10 @@
-"""Options that ``visionkit predict`` and ``visionkit evaluate`` share.
+"""Options that ``visionkit predict`` and ``visionkit evaluate`` share, and their settings.
 
-Kept to click and constants: ``--help`` must not import the inference stack.
+Each option's range is a click type, so a bad value is a usage error before
+anything is loaded; :func:`predict_settings` then builds the one
+:class:`~visionkit.settings.PredictSettings` the command hands to the library
+(its own checks become usage errors too). Kept to click and
+:mod:`visionkit.settings`: ``--help`` must not import the inference stack.
 """
 
 from __future__ import annotations
@@ -10,10 +14,16 @@ from typing import Any
 
 import click
 
-__all__ = ["BACKENDS", "mask_options"]
+from visionkit.exceptions import SettingsError
+from visionkit.settings import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_REFINE_RADIUS,
+    PredictSettings,
+    SegmentSettings,
+)
 
-#: Inference runtimes (see visionkit.inference.runtime).
-BACKENDS = ("onnx", "torch", "torchscript", "onnx-int8")
+__all__ = ["mask_options", "predict_settings", "segment_options"]
 
 
 def mask_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,11 +32,60 @@ def mask_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--refine-radius",
         "refine",
         type=click.IntRange(min=0),
-        default=None,
-        help="Edge-aware mask upsampling radius in working px; 0 is bilinear [default: 3].",
+        default=DEFAULT_REFINE_RADIUS,
+        show_default=True,
+        help="Edge-aware mask upsampling radius in working px; 0 is bilinear.",
     )(command)
     return click.option(
         "--all-roots",
         is_flag=True,
         help="Keep every root pixel in the masks, not only the plants' root systems.",
     )(command)
+
+
+def segment_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--backend``, ``--scale``, ``--tta/--no-tta`` and :func:`mask_options`."""
+    command = click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default=DEFAULT_BACKEND,
+        show_default=True,
+        help="Inference runtime.",
+    )(command)
+    command = mask_options(command)
+    command = click.option(
+        "--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip)."
+    )(command)
+    return click.option(
+        "--scale",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Working scale, working px per input px, at most 4 [default: the model's resolution].",
+    )(command)
+
+
+def predict_settings(
+    *,
+    backend: str,
+    scale: float | None,
+    tta: bool,
+    refine: int,
+    all_roots: bool,
+    threads: int | None = None,
+    expected_plants: int = PredictSettings.expected_plants,
+) -> PredictSettings:
+    """The settings the options describe; a value the settings refuse is a usage error.
+
+    Raises:
+        click.UsageError: the settings refuse a value (e.g. ``--scale 9``);
+            the message names the setting and its valid range.
+    """
+    try:
+        segment = SegmentSettings(
+            backend=backend, scale=scale, tta=tta, threads=threads, refine=refine
+        )
+        return PredictSettings(
+            segment=segment, expected_plants=expected_plants, plant_roots_only=not all_roots
+        )
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from visionkit.commands._options import BACKENDS, mask_options
+from visionkit.cli import plugin_manager
+from visionkit.commands._options import predict_settings, segment_options
 
 if TYPE_CHECKING:
     from visionkit.evaluation.report import EvaluationReport
@@ -48,23 +49,9 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     show_default=True,
     help="Folder for report.json, summary.txt and the plots.",
 )
-@click.option(
-    "--scale",
-    type=click.FloatRange(min=0, min_open=True, max=4),
-    default=None,
-    help="Working scale (working px per input px) [default: the model's].",
-)
-@click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
-@mask_options
+@segment_options
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N plates."
-)
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default="onnx",
-    show_default=True,
-    help="Inference runtime.",
 )
 @click.option(
     "--fit-temperature",
@@ -87,14 +74,16 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--no-track", is_flag=True, help="Do not log to MLflow.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.pass_context
 def evaluate(
+    ctx: click.Context,
     model: Path | None,
     data: Path,
     out_dir: Path,
     scale: float | None,
     tta: bool,
     all_roots: bool,
-    refine: int | None,
+    refine: int,
     limit: int | None,
     backend: str,
     fit_temperature: bool,
@@ -111,6 +100,11 @@ def evaluate(
     the root probabilities' calibration error, and PASS/FAIL against the
     targets. Logged to MLflow (experiment "evaluation") unless --no-track.
     """
+    # checked (a usage error) before the evaluation stack is even imported
+    settings = predict_settings(
+        backend=backend, scale=scale, tta=tta, refine=refine, all_roots=all_roots
+    )
+    pm = plugin_manager(ctx)
     from visionkit.evaluation import evaluate as run_evaluation
     from visionkit.tracking import Tracker
 
@@ -118,16 +112,13 @@ def evaluate(
         model,
         data,
         out_dir=out_dir,
-        scale=scale,
-        tta=tta,
+        settings=settings,
         tracker=Tracker() if no_track else None,
         limit=limit,
-        backend=backend,
         fit_temperature=fit_temperature,
         fit_masks=fit_masks,
-        refine=refine,
-        plant_roots_only=not all_roots,
         progress=not no_progress and not as_json,
+        pm=pm,
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))

@@ -4,10 +4,15 @@ IMAGES may be image files, folders, glob patterns, or any URI a source
 plugin opens (camera index, video, URL). For each image it writes, through
 the output adapters (``json`` by default), ``DIR/<stem>.json`` with mask PNGs
 beside it, plus ``DIR/<stem>_overlay.png`` unless ``--no-overlay``, and
-prints one summary line. A bad input (not an image, too large, unreadable)
-prints an error naming it and the others go on; the exit code is 1 at the
-end if anything failed. An image with no dish or no plants is not an error:
-its prediction says so in its warnings and lists plants with null tips.
+prints one summary line.
+
+Everything that can be checked without the model is checked first: option
+ranges, adapter names, the calibration, and every input is opened (a
+missing path says "no such file or folder" at once). A bad input (missing,
+not an image, too large, unreadable) prints one ``error:`` line naming it
+and the others go on; the exit code is 1 at the end if anything failed. An
+image with no dish or no plants is not an error: its prediction says so in
+its warnings and lists plants with null tips.
 """
 
 from __future__ import annotations
@@ -18,29 +23,101 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from visionkit.commands._options import BACKENDS, mask_options
+from visionkit.cli import plugin_manager
+from visionkit.commands._options import predict_settings, segment_options
 
 if TYPE_CHECKING:
-    from visionkit.pipeline import PipelineResult
+    import pluggy
+
+    from visionkit.adapters.base import Adapter
+    from visionkit.calibration import Calibration
+    from visionkit.pipeline import PipelineResult, Predictor
+    from visionkit.sources.base import Source
 
 __all__ = ["predict"]
 
 logger = logging.getLogger(__name__)
 
 
+def _error_line(where: str, error: BaseException | str) -> str:
+    """``error: <where>: <why>``, naming ``where`` once even when the error already does."""
+    text = str(error)
+    return f"error: {text}" if where in text else f"error: {where}: {text}"
+
+
 def _summary(result: PipelineResult) -> str:
     prediction = result.prediction
     assert prediction is not None
-    tips = sum(p.tip is not None for p in prediction.plants)
+    plants = prediction.plants
     image_conf = prediction.confidence.get("image", 0.0)
+    if any(p.tip is not None or p.start is not None for p in plants):
+        what = f"{len(plants)} plants, {sum(p.tip is not None for p in plants)} tips"
+    else:  # the contract still lists the expected plants, each with null landmarks
+        what = "no plants found"
     line = (
-        f"{prediction.image}: {len(prediction.plants)} plants, {tips} tips, "
-        f"image confidence {image_conf:.2f}, {prediction.timing_ms.get('total', 0.0):.0f} ms"
+        f"{prediction.image}: {what}, image confidence {image_conf:.2f}, "
+        f"{prediction.timing_ms.get('total', 0.0):.0f} ms"
     )
     if prediction.warnings:
         count = len(prediction.warnings)
         line += f" ({count} warning{'s' if count > 1 else ''}: {prediction.warnings[0]})"
     return line
+
+
+def _adapter_names(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """``json,csv`` as names, each checked against this invocation's plugins."""
+    from visionkit.exceptions import UnknownNameError
+    from visionkit.plugins import get_adapter_spec
+
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    if not names:
+        raise click.BadParameter("name at least one adapter, e.g. json", ctx, param)
+    pm = plugin_manager(ctx)
+    for name in names:
+        try:
+            get_adapter_spec(name, pm)
+        except UnknownNameError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from exc
+    return names
+
+
+def _calibration(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> Calibration | None:
+    """The calibration file or preset, read now so a wrong name fails before the model loads."""
+    if value is None:
+        return None
+    from visionkit.calibration import Calibration
+    from visionkit.exceptions import VisionkitError
+
+    try:
+        return Calibration.resolve(value)
+    except VisionkitError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
+
+
+def _open_inputs(
+    images: tuple[str, ...], pm: pluggy.PluginManager, *, recursive: bool
+) -> tuple[list[Source], int]:
+    """Open every input before the model loads; print one error for each that cannot be.
+
+    Returns:
+        ``(the opened sources, how many inputs failed)``.
+    """
+    from visionkit.exceptions import VisionkitError
+    from visionkit.plugins import open_source
+
+    opened: list[Source] = []
+    failures = 0
+    for uri in images:
+        folder = recursive and Path(uri).expanduser().is_dir()
+        options: dict[str, Any] = {"recursive": True} if folder else {}
+        try:
+            opened.append(open_source(uri, pm, **options))
+        except VisionkitError as exc:
+            click.echo(_error_line(uri, exc), err=True)
+            failures += 1
+    return opened, failures
 
 
 @click.command()
@@ -65,31 +142,32 @@ def _summary(result: PipelineResult) -> str:
     "adapters",
     default="json",
     show_default=True,
-    help="Output adapters, comma separated (e.g. json,csv,coco).",
+    callback=_adapter_names,
+    help="Output adapters, comma separated (e.g. json,csv,coco; see `visionkit adapters`).",
 )
 @click.option(
     "--calibration",
     default=None,
     metavar="FILE_OR_PRESET",
+    callback=_calibration,
     help="Robot calibration: a YAML/JSON file or a preset name such as ot2.",
 )
-@click.option("--tta/--no-tta", default=False, help="Test-time augmentation (horizontal flip).")
-@mask_options
+@segment_options
 @click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default="onnx",
-    show_default=True,
-    help="Inference runtime.",
+    "--threads", type=click.IntRange(min=1), default=None, help="CPU threads for inference."
 )
-@click.option("--scale", type=float, default=None, help="Working scale (default: the model's).")
-@click.option("--threads", type=int, default=None, help="CPU threads for inference.")
 @click.option(
     "--expected-plants",
     type=click.IntRange(min=1),
     default=5,
     show_default=True,
     help="Seedlings per dish.",
+)
+@click.option(
+    "-r",
+    "--recursive",
+    is_flag=True,
+    help="Also read the images in sub-folders of a folder given as IMAGES.",
 )
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Write overlays.")
 @click.pass_context
@@ -98,66 +176,82 @@ def predict(
     images: tuple[str, ...],
     out_dir: Path,
     model: Path | None,
-    adapters: str,
-    calibration: str | None,
+    adapters: tuple[str, ...],
+    calibration: Calibration | None,
+    scale: float | None,
     tta: bool,
     all_roots: bool,
-    refine: int | None,
+    refine: int,
     backend: str,
-    scale: float | None,
     threads: int | None,
     expected_plants: int,
+    recursive: bool,
     overlay: bool,
 ) -> None:
     """Segment plate IMAGES and find each plant's primary-root tip.
 
-    IMAGES are files, folders, glob patterns or source URIs.
+    IMAGES are files, folders, glob patterns (quote them: 'plates/*.png') or
+    source URIs such as a camera index or a URL.
     """
-    from visionkit.cli import plugin_manager
-    from visionkit.exceptions import VisionkitError
-    from visionkit.overlay import write_overlay
-    from visionkit.pipeline import Pipeline, Predictor, make_adapters
-    from visionkit.plugins import open_source
-
-    pm = plugin_manager(ctx)
-    predictor = Predictor(
-        model,
-        calibration=calibration,
-        tta=tta,
-        refine=refine,
-        plant_roots_only=not all_roots,
-        expected_plants=expected_plants,
+    settings = predict_settings(
         backend=backend,
         scale=scale,
+        tta=tta,
+        refine=refine,
+        all_roots=all_roots,
         threads=threads,
-        pm=pm,
+        expected_plants=expected_plants,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outputs, owned = make_adapters(adapters, out_dir, pm)
-    failures = 0
+    pm = plugin_manager(ctx)
+    pending, failures = _open_inputs(images, pm, recursive=recursive)
     done = 0
     try:
-        for uri in images:
+        if pending:
+            from visionkit.pipeline import Predictor, make_adapters
+
+            predictor = Predictor(model, settings=settings, calibration=calibration, pm=pm)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            outputs, owned = make_adapters(adapters, out_dir, pm)
             try:
-                source: Any = open_source(uri, pm)
-            except VisionkitError as exc:
-                click.echo(f"error: {uri}: {exc}", err=True)
-                failures += 1
-                continue
-            with Pipeline(source, predictor, outputs, pm=pm) as pipeline:
-                for result in pipeline:
-                    if result.error is not None or result.prediction is None:
-                        click.echo(f"error: {result.source_id}: {result.error}", err=True)
-                        failures += 1
-                        continue
-                    done += 1
-                    if overlay and result.frame is not None:
-                        target = out_dir / f"{result.prediction.stem}_overlay.png"
-                        write_overlay(target, result.frame.image, result.prediction)
-                    click.echo(_summary(result))
+                while pending:
+                    done_here, failed_here = _predict_source(
+                        pending.pop(0), predictor, outputs, out_dir, overlay=overlay, pm=pm
+                    )
+                    done, failures = done + done_here, failures + failed_here
+            finally:
+                for adapter in owned:
+                    adapter.close()
     finally:
-        for adapter in owned:
-            adapter.close()
+        for source in pending:  # left when the model failed to load or a run stopped
+            source.close()
     click.echo(f"{done} image(s) predicted, {failures} failed; output in {out_dir}")
     if failures:
         ctx.exit(1)
+
+
+def _predict_source(
+    source: Source,
+    predictor: Predictor,
+    outputs: list[Adapter],
+    out_dir: Path,
+    *,
+    overlay: bool,
+    pm: pluggy.PluginManager,
+) -> tuple[int, int]:
+    """Predict every frame of one opened input, printing a line each; ``(done, failed)``."""
+    from visionkit.overlay import write_overlay
+    from visionkit.pipeline import Pipeline
+
+    done = failures = 0
+    with Pipeline(source, predictor, outputs, pm=pm) as pipeline:
+        for result in pipeline:
+            if result.error is not None or result.prediction is None:
+                click.echo(_error_line(result.source_id, result.error or "no prediction"), err=True)
+                failures += 1
+                continue
+            done += 1
+            if overlay and result.frame is not None:
+                target = out_dir / f"{result.prediction.stem}_overlay.png"
+                write_overlay(target, result.frame.image, result.prediction)
+            click.echo(_summary(result))
+    return done, failures

@@ -13,7 +13,8 @@ Bad input:
   :class:`~visionkit.exceptions.SourceNotFoundError`;
 - an empty folder, or a glob that matches nothing: ``SourceNotFoundError``
   naming the path;
-- a non-image file in a folder or glob: skipped, with one warning each;
+- non-image files in a folder or glob, and a folder's sub-folders unless
+  ``recursive``: skipped, with one warning saying how many and why;
 - a corrupt image: :class:`~visionkit.exceptions.ImageReadError` naming the
   file when its frame is due, unless ``skip_bad=True``, which logs a warning
   and goes on to the next file.
