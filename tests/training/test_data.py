@@ -204,3 +204,16 @@ def test_a_cached_run_trains(make_config: ConfigFactory, workers: int) -> None:
     result = train(make_config(epochs=1, cache=True, num_workers=workers), progress=False)
     assert result.epochs_done == 1
     assert result.best_dir is not None
+
+
+def test_a_data_scale_that_disagrees_with_the_plates_is_warned_about(
+    make_config: ConfigFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="visionkit.training.data"):
+        build_training_data(make_config())  # the plates are drawn at 0.125 x a Hades frame
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="visionkit.training.data"):
+        build_training_data(make_config(data_scale=1.0))
+    (record,) = caplog.records
+    assert "data_scale is 1 (20.0 px/mm)" in record.getMessage()
+    assert "pass --data-scale 0.13" in record.getMessage()

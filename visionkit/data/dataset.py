@@ -232,6 +232,14 @@ class HadesDataset:
         """The image file of plate ``index`` (cheap: nothing is read)."""
         return self._images[self._stems[index]]
 
+    def landmarks(self, index: int) -> dict[str, Any] | None:
+        """Plate ``index``'s ``<stem>.landmarks.json`` (cheap: the image is not read), or ``None``.
+
+        Raises:
+            DatasetError: the file is not a readable JSON object.
+        """
+        return self._read_landmarks(self._stems[index])
+
     def __getitem__(self, index: int) -> Sample:
         """Read plate ``index`` (negative counts from the end).
 

@@ -222,6 +222,46 @@ def _open_folder(folder: str, config: TrainConfig) -> tuple[HadesDataset, str]:
     return dataset, manifest.version
 
 
+#: How far (relative) a folder's measured resolution may stray from ``data_scale``'s.
+DATA_SCALE_TOLERANCE = 0.25
+
+
+def _check_data_scale(dataset: HadesDataset, config: TrainConfig) -> None:
+    """Warn when the plates' own ``mm_per_px`` disagrees with ``data_scale``.
+
+    ``data_scale`` says how the folder's resolution compares with a Hades
+    frame (:data:`~visionkit.data.dish.NOMINAL_PX_PER_MM`); landmark files
+    (as ``visionkit synth`` writes them) record each plate's ``dish.mm_per_px``.
+    A wrong ``data_scale`` trains the model at the wrong resolution, so the
+    warning names both figures and the ``data_scale`` the plates imply.
+    """
+    from visionkit.data.dish import NOMINAL_PX_PER_MM
+
+    measured = []
+    for index in range(min(len(dataset), 8)):
+        dish = (dataset.landmarks(index) or {}).get("dish") or {}
+        value = dish.get("mm_per_px") if isinstance(dish, dict) else None
+        if isinstance(value, int | float) and value > 0:
+            measured.append(float(value))
+    if not measured:
+        return
+    px_per_mm = 1.0 / float(np.median(measured))
+    implied = px_per_mm / NOMINAL_PX_PER_MM
+    if abs(implied / config.data_scale - 1.0) > DATA_SCALE_TOLERANCE:
+        logger.warning(
+            "%s: its plates' landmarks say %.3f mm/px (%.1f px/mm, data scale %.2f), but "
+            "data_scale is %g (%.1f px/mm): the model would train at the wrong resolution; "
+            "pass --data-scale %.2f",
+            config.data_dir,
+            1.0 / px_per_mm,
+            px_per_mm,
+            implied,
+            config.data_scale,
+            NOMINAL_PX_PER_MM * config.data_scale,
+            implied,
+        )
+
+
 def build_training_data(config: TrainConfig) -> TrainingData:
     """Open, check, version and split the data of ``config`` (see the module docstring).
 
@@ -230,6 +270,7 @@ def build_training_data(config: TrainConfig) -> TrainingData:
             (every problem listed), or too few plates to hold some out.
     """
     full, version = _open_folder(config.data_dir, config)
+    _check_data_scale(full, config)
     val_version: str | None = None
     if config.val_dir is not None:
         train_ds: HadesDataset = full

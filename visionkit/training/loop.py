@@ -276,7 +276,6 @@ class _Run:
         self.config = config
         self.pm = pm
         self.exist_ok = exist_ok
-        self.started = False
         self.out = Path(config.out_dir)
         self.progress = progress
         self.command = command
@@ -291,48 +290,15 @@ class _Run:
         self.stop = _StopFlag()
         self.samples: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self._epoch_started = time.perf_counter()
-
-    # -- set-up ------------------------------------------------------------
-
-    def _setup(self) -> Checkpoint | None:
-        config = self.config
+        # The set-up, in order; any failure here means nothing was trained.
         self.device = resolve_device(config.device)
         self.amp = use_amp(self.device, config.amp)
-        checkpoint: Checkpoint | None = None
-        if self.resume:
-            checkpoint = load_checkpoint(self.out)
-            _check_resume(config, checkpoint)
-        elif find_checkpoint(self.out) is not None and not self.exist_ok:
-            raise ModelError(
-                f"{self.out / CHECKPOINT_DIR}: holds the checkpoint of an earlier run; "
-                "pass --resume to continue it, or choose another --out folder"
-            )
+        self.checkpoint = self._load_checkpoint()
         self.data: TrainingData = build_training_data(config)
-        self.state = _State(
-            data_version=self.data.data_version, val_version=self.data.val_version or ""
-        )
-        if checkpoint is not None:
-            saved = _State.from_dict(checkpoint.state["run"])
-            if (saved.data_version, saved.val_version) != (
-                self.state.data_version,
-                self.state.val_version,
-            ):
-                raise ModelError(
-                    f"{checkpoint.folder}: the data changed since the checkpoint (data version "
-                    f"{saved.data_version[:12]} then, {self.state.data_version[:12]} now); "
-                    "resume on the same data or start a new run"
-                )
-            self.state = saved
+        self.state = self._initial_state()
         torch.manual_seed(config.seed)
         self.model_config = build_model_config(config, {})
-        self.model = build_model(self.model_config, self.pm)
-        if checkpoint is not None:
-            self.model.load_state_dict(checkpoint.weights)
-        elif config.init_from is not None:
-            self._start_from(config.init_from)
-        self.model.to(self.device)
-        if config.channels_last:
-            self.model.to(memory_format=torch.channels_last)
+        self.model = self._network()
         self.loss_fn = build_loss(
             config.loss,
             config.classes,
@@ -347,17 +313,61 @@ class _Run:
             self.optimizer, config.schedule, lambda: self.epochs * self.steps_per_epoch
         )
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
-        if checkpoint is not None:
-            saved_state = checkpoint.state
-            self.optimizer.load_state_dict(saved_state["optimizer"])
-            self.scheduler.load_state_dict(saved_state["scheduler"])
-            self.scaler.load_state_dict(saved_state["scaler"])
-            torch.set_rng_state(saved_state["rng"])
-            if self.device.type == "cuda" and saved_state.get("cuda_rng"):
-                torch.cuda.set_rng_state_all(saved_state["cuda_rng"])
-        return checkpoint
+        if self.checkpoint is not None:
+            self._restore_optimisation(self.checkpoint)
 
-    def _start_from(self, folder: str) -> None:
+    # -- set-up ------------------------------------------------------------
+
+    def _load_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint to resume from; refuses an earlier run's without ``resume``."""
+        if self.resume:
+            checkpoint = load_checkpoint(self.out)
+            _check_resume(self.config, checkpoint)
+            return checkpoint
+        if find_checkpoint(self.out) is not None and not self.exist_ok:
+            raise ModelError(
+                f"{self.out / CHECKPOINT_DIR}: holds the checkpoint of an earlier run; "
+                "pass --resume to continue it, or choose another --out folder"
+            )
+        return None
+
+    def _initial_state(self) -> _State:
+        """A fresh state for this data, or the checkpoint's (refused if the data changed)."""
+        state = _State(data_version=self.data.data_version, val_version=self.data.val_version or "")
+        if self.checkpoint is None:
+            return state
+        saved = _State.from_dict(self.checkpoint.state["run"])
+        if (saved.data_version, saved.val_version) != (state.data_version, state.val_version):
+            raise ModelError(
+                f"{self.checkpoint.folder}: the data changed since the checkpoint (data version "
+                f"{saved.data_version[:12]} then, {state.data_version[:12]} now); "
+                "resume on the same data or start a new run"
+            )
+        return saved
+
+    def _network(self) -> torch.nn.Module:
+        """The network on its device: new, from ``init_from``, or the checkpoint's weights."""
+        model = build_model(self.model_config, self.pm)
+        if self.checkpoint is not None:
+            model.load_state_dict(self.checkpoint.weights)
+        elif self.config.init_from is not None:
+            self._start_from(model, self.config.init_from)
+        model.to(self.device)
+        if self.config.channels_last:
+            model.to(memory_format=torch.channels_last)
+        return model
+
+    def _restore_optimisation(self, checkpoint: Checkpoint) -> None:
+        """Optimiser, schedule, gradient scaler and random state as the checkpoint left them."""
+        saved = checkpoint.state
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        self.scaler.load_state_dict(saved["scaler"])
+        torch.set_rng_state(saved["rng"])
+        if self.device.type == "cuda" and saved.get("cuda_rng"):
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+
+    def _start_from(self, model: torch.nn.Module, folder: str) -> None:
         """Load the weights of model ``folder`` into the new network (fine-tuning).
 
         Raises:
@@ -374,7 +384,7 @@ class _Run:
                 for key in differ
             )
             raise ModelError(f"{folder}: cannot start from this model ({details})")
-        self.model.load_state_dict(saved.module.state_dict())
+        model.load_state_dict(saved.module.state_dict())
         logger.info("starting from the weights of %s (%s v%s)", folder, theirs.name, theirs.version)
 
     def _start_tracking(self, resumed: bool) -> None:
@@ -513,7 +523,9 @@ class _Run:
                 state.seen += len(labels)
                 state.loss_sum += loss * len(labels)
                 bar.update()
-                bar.set_postfix(loss=f"{state.loss_sum / state.seen:.4f}")
+                fraction = state.step / self.steps_per_epoch
+                eta = self._run_eta(epoch, time.perf_counter() - self._epoch_started, fraction)
+                bar.set_postfix(loss=f"{state.loss_sum / state.seen:.4f}", run_eta=eta)
                 if self.on_step is not None:
                     self.on_step(StepInfo(epoch, state.step, self.steps_per_epoch, loss))
                 if self.stop.requested:
@@ -575,8 +587,16 @@ class _Run:
     # -- the run ---------------------------------------------------------------
 
     def _end_epoch(self, epoch: int, metrics: dict[str, float]) -> bool:
-        """Record an epoch; returns whether early stopping ends the run."""
-        config, state = self.config, self.state
+        """Record an epoch, keep the best model, checkpoint; returns whether to stop early."""
+        row = self._record(epoch, metrics)
+        self._keep_best(epoch, row)
+        logger.info("epoch %d/%d: %s", epoch + 1, self.epochs, self._epoch_summary(row))
+        self._close_epoch(epoch)
+        return self._stops_early()
+
+    def _record(self, epoch: int, metrics: dict[str, float]) -> dict[str, float]:
+        """The epoch's row of the history, also logged to the tracker."""
+        state = self.state
         row = {
             "epoch": float(epoch + 1),
             "train_loss": state.loss_sum / max(state.seen, 1),
@@ -588,27 +608,53 @@ class _Run:
         }
         state.history.append(row)
         self.tracker.log_metrics({k: v for k, v in row.items() if k != "epoch"}, step=epoch + 1)
+        return row
+
+    def _keep_best(self, epoch: int, row: dict[str, float]) -> None:
+        """Save ``best/`` when the early-stopping metric improved; count the epochs it did not."""
+        config, state = self.config, self.state
         value = row[config.early_stopping_metric]
         if is_improvement(value, state.best, higher_is_better=config.higher_is_better):
             state.best, state.best_epoch, state.bad_epochs = value, epoch + 1, 0
             self._save_model("best", f"best model (epoch {epoch + 1})", row, epoch + 1)
         else:
             state.bad_epochs += 1
-        logger.info("epoch %d/%d: %s", epoch + 1, self.epochs, self._epoch_summary(row))
+
+    def _close_epoch(self, epoch: int) -> None:
+        """Account the epoch's time, re-plan for the time limit, reset counters, checkpoint."""
+        state = self.state
         state.wall_time += time.perf_counter() - self._epoch_started
         self._fit_time_limit(epoch)
         state.epoch, state.step, state.loss_sum, state.seen = epoch + 1, 0, 0.0, 0
         state.train_time = state.wait_time = 0.0
         self._checkpoint()
-        patience = config.early_stopping_patience
-        if patience and state.bad_epochs >= patience:
+
+    def _stops_early(self) -> bool:
+        """Whether the metric has not improved for ``early_stopping_patience`` epochs."""
+        patience = self.config.early_stopping_patience
+        if patience and self.state.bad_epochs >= patience:
             logger.info(
                 "early stopping: %s did not improve for %d epochs",
-                config.early_stopping_metric,
+                self.config.early_stopping_metric,
                 patience,
             )
             return True
         return False
+
+    def _run_eta(self, epoch: int, elapsed: float, fraction: float) -> str:
+        """The whole run's time left, from the epochs so far (``"?"`` before any data).
+
+        ``elapsed`` seconds of epoch ``epoch`` (0-based) are spent and
+        ``fraction`` of it is done; whole epochs before it took
+        ``state.wall_time`` (validation included).
+        """
+        if epoch > 0:
+            per_epoch = self.state.wall_time / epoch
+        elif fraction > 0:
+            per_epoch = elapsed / fraction
+        else:
+            return "?"
+        return _duration(max(0.0, per_epoch * (self.epochs - epoch - fraction)))
 
     def _epoch_summary(self, row: dict[str, float]) -> str:
         """The epoch's line: losses, root IoU, the early-stopping metric once, speed."""
@@ -627,6 +673,10 @@ class _Run:
             f"{row['patches_per_s']:.1f} patches/s "
             f"({100.0 * row['data_wait_share']:.0f} % of it waiting for data)"
         )
+        done = int(row["epoch"])
+        if done < self.epochs:
+            spent = state.wall_time + time.perf_counter() - self._epoch_started
+            parts.append(f"about {_duration(spent / done * (self.epochs - done))} left for the run")
         return ", ".join(parts)
 
     @property
@@ -677,8 +727,8 @@ class _Run:
         return self.state.step == 0 and (self.state.epoch >= self.epochs or stopped)
 
     def run(self) -> TrainResult:
-        checkpoint = self._setup()
-        self.started = True
+        """Train to the end (or to Ctrl-C, or early stopping) and say what was left."""
+        checkpoint = self.checkpoint
         if self.exist_ok and checkpoint is None and (self.out / CHECKPOINT_DIR).exists():
             # An earlier run's checkpoint must not be resumed into this one.
             shutil.rmtree(self.out / CHECKPOINT_DIR)
@@ -855,16 +905,7 @@ def train(
     redirect = logging_redirect_tqdm() if progress else contextlib.nullcontext()
     # Worker processes are the parallelism; see visionkit.threads.
     threads = opencv_threads(1) if config.num_workers else contextlib.nullcontext()
-    run = _Run(
-        config,
-        resume=resume,
-        tracker=tracker,
-        progress=progress,
-        command=command,
-        on_step=on_step,
-        pm=pm,
-        exist_ok=exist_ok,
-    )
+    started = False
     try:
         with (
             _log_to(out / LOG_FILE),
@@ -872,11 +913,32 @@ def train(
             redirect,
             threads,
         ):
+            run = _Run(
+                config,
+                resume=resume,
+                tracker=tracker,
+                progress=progress,
+                command=command,
+                on_step=on_step,
+                pm=pm,
+                exist_ok=exist_ok,
+            )
+            started = True
             return run.run()
     except BaseException:
-        if not run.started:  # nothing was trained: leave no trace of the attempt
+        if not started:  # the set-up failed, nothing was trained: leave no trace
             _remove_start(out, made_folder=made_folder, kept_log=kept_log)
         raise
+
+
+def _duration(seconds: float) -> str:
+    """``"40 s"``, ``"12 min"``, ``"1 h 05 min"``: how long, to the precision that matters."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 #: What an earlier run leaves in its folder.
