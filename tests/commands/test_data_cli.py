@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from tests.data.conftest import write_plate
+from tests.helpers.folders import write_plate
 from visionkit.cli import main
 from visionkit.data.manifest import Manifest
 from visionkit.imageio import write_image

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.data.conftest import PlateWriter, draw_masks
+from tests.helpers.folders import PlateWriter, draw_masks
 from visionkit.data.dataset import HadesDataset, resize_mask
 from visionkit.exceptions import DatasetError, ImageReadError
 from visionkit.imageio import write_image

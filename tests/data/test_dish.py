@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.data.conftest import make_frame
+from tests.helpers.folders import make_frame
 from visionkit.data.dish import (
     DISH_MM,
     crop_dish,

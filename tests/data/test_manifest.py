@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.data.conftest import PlateWriter
+from tests.helpers.folders import PlateWriter
 from visionkit.data.manifest import (
     MANIFEST_NAME,
     FileEntry,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.data.conftest import PlateWriter, make_frame
+from tests.helpers.folders import PlateWriter, make_frame
 from visionkit.data.augment import Augment
 from visionkit.data.convention import mask_name
 from visionkit.data.dataset import HadesDataset, Sample

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from tests.data.conftest import PlateWriter
+from tests.helpers.folders import PlateWriter
 from visionkit.data.validate import validate_folder
 from visionkit.exceptions import DatasetError
 from visionkit.imageio import write_image

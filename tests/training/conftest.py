@@ -8,27 +8,19 @@ one of them held out, keep a two-epoch run of a three-level resnet18 U-Net on
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
+from tests.helpers.training import ConfigFactory, tiny_settings
 from visionkit.synth import SynthConfig, generate_dataset
 from visionkit.training.config import TrainConfig
 
 # One thread: the CPU is shared, and on a busy machine two threads run this
 # tiny model three times slower than one.
 torch.set_num_threads(1)
-
-ConfigFactory = Callable[..., TrainConfig]
-
-TINY_MODEL: dict[str, Any] = {
-    "architecture": "unet",
-    "encoder": "resnet18",
-    "arch_params": {"encoder_depth": 3, "decoder_channels": [16, 8, 8]},
-}
 
 
 @pytest.fixture(scope="session")
@@ -49,23 +41,6 @@ def val_plates(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder, 2, seed=4, crop=True, config=SynthConfig().scaled(0.125), progress=False
     )
     return folder
-
-
-def tiny_settings(data_dir: Path, out_dir: Path) -> dict[str, Any]:
-    """The settings of a fast run on :func:`plates`."""
-    return {
-        "data_dir": str(data_dir),
-        "data_scale": 0.125,
-        "scale": 0.125,
-        "val_fraction": 0.125,
-        "patch_size": 64,
-        "patches_per_epoch": 16,
-        "batch_size": 8,
-        "epochs": 2,
-        "out_dir": str(out_dir),
-        "track": False,
-        **TINY_MODEL,
-    }
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.helpers.training import TINY_MODEL
 from visionkit.exceptions import ModelError
 from visionkit.modelfolder import ModelConfig, build_model, load_model
 from visionkit.training.checkpoint import (
@@ -19,8 +20,6 @@ from visionkit.training.checkpoint import (
     save_checkpoint,
 )
 from visionkit.training.config import TrainConfig
-
-from .conftest import TINY_MODEL
 
 
 @pytest.fixture

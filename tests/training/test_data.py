@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers.training import ConfigFactory
 from visionkit.exceptions import DatasetError
 from visionkit.training.data import (
     BlockShuffleSampler,
@@ -17,8 +18,6 @@ from visionkit.training.data import (
     iter_val_batches,
     to_input,
 )
-
-from .conftest import ConfigFactory
 
 
 def test_held_out_split_and_versions(make_config: ConfigFactory) -> None:

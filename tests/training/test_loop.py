@@ -12,12 +12,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.helpers.training import ConfigFactory, tiny_settings
 from visionkit.exceptions import DatasetError, ModelError
 from visionkit.imageio import read_image
 from visionkit.modelfolder import load_model
 from visionkit.training import StepInfo, TrainConfig, TrainResult, train
-
-from .conftest import ConfigFactory, tiny_settings
 
 
 def _weights(folder: Path) -> dict[str, torch.Tensor]:
@@ -309,7 +308,7 @@ def test_ctrl_c_to_the_process_group_with_workers_stops_once(plates: Path, tmp_p
 
     import yaml
 
-    from .conftest import tiny_settings
+    from tests.helpers.training import tiny_settings
 
     out = tmp_path / "run"
     # Long epochs, so the workers are alive when the signal comes.

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from tests.helpers.training import ConfigFactory
 from visionkit.tracking import MlflowTracker
 from visionkit.training import train
-
-from .conftest import ConfigFactory
 
 
 def _files(client: MlflowClient, run_id: str, path: str) -> set[str]:
