@@ -55,7 +55,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_q",
+    "portal.accounts",
 ]
+
+#: Decided before the first migration: the portal's own user model (roles in
+#: portal/accounts/permissions.py).
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -127,6 +132,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Token requests are password guesses too: throttled per client address.
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("VISIONKIT_TOKEN_RATE", "10/minute")},
 }
 
 # -- uploads ------------------------------------------------------------------

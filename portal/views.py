@@ -1,12 +1,12 @@
 """The portal's own pages: the dashboard, the health check and the API root.
 
-Everything needs a logged-in user except :func:`healthz`, the one deliberate
+Everything needs a logged-in user with a role (see
+:mod:`portal.accounts.permissions`) except :func:`healthz`, the one deliberate
 exception, so a load balancer or orchestrator can probe liveness.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -16,12 +16,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from portal.accounts.permissions import Capability, capability_required
 from visionkit import __version__
 
 __all__ = ["api_root", "healthz", "home"]
 
 
-@login_required
+@capability_required(Capability.READ)
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard: empty for now, with the visionkit version and admin links."""

@@ -20,10 +20,23 @@ os.environ.setdefault("VISIONKIT_SSL_REDIRECT", "0")
 django.setup()
 
 import pytest  # noqa: E402
-from django.contrib.auth.models import User  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from portal.accounts.models import User  # noqa: E402
+from portal.accounts.permissions import Role  # noqa: E402
+from portal.accounts.services import set_role  # noqa: E402
+
 PASSWORD = "a-long-test-password-42"
+
+#: Every seeded user's name -> role (``None``: a logged-in stranger with no role).
+SEEDED: dict[str, Role | None] = {
+    "viewer": Role.VIEWER,
+    "operator": Role.OPERATOR,
+    "approver": Role.APPROVER,
+    "admin": Role.ADMIN,
+    "stranger": None,
+}
 
 
 @pytest.fixture
@@ -32,16 +45,54 @@ def password() -> str:
     return PASSWORD
 
 
-@pytest.fixture
-def operator(django_user_model: type[User]) -> User:
-    """An ordinary user of the portal."""
-    return django_user_model.objects.create_user("operator", "op@example.org", PASSWORD)
+def _user(name: str) -> User:
+    user = get_user_model().objects.create_user(name, f"{name}@example.org", PASSWORD)
+    set_role(user=user, role=SEEDED[name])
+    return user
 
 
 @pytest.fixture
-def admin_user_(django_user_model: type[User]) -> User:
+def viewer(db: None) -> User:
+    """A user with the viewer role: reads everything."""
+    return _user("viewer")
+
+
+@pytest.fixture
+def operator(db: None) -> User:
+    """A user with the operator role: also uploads, predicts, registers, runs jobs."""
+    return _user("operator")
+
+
+@pytest.fixture
+def approver(db: None) -> User:
+    """A user with the approver role: also promotes and rolls back models."""
+    return _user("approver")
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    """A user with the admin role (not a superuser): also manages users."""
+    return _user("admin")
+
+
+@pytest.fixture
+def stranger(db: None) -> User:
+    """A logged-in user with no role at all."""
+    return _user("stranger")
+
+
+@pytest.fixture
+def users(
+    viewer: User, operator: User, approver: User, admin: User, stranger: User
+) -> dict[str, User]:
+    """One user of each role, by name."""
+    return {u.get_username(): u for u in (viewer, operator, approver, admin, stranger)}
+
+
+@pytest.fixture
+def admin_user_(db: None) -> User:
     """A staff superuser (pytest-django's ``admin_user`` uses another password)."""
-    return django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
+    return get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
 
 
 @pytest.fixture

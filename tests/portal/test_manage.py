@@ -19,8 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
-#: Tables that prove every app migrated: auth, DRF tokens, the job queue.
-EXPECTED_TABLES = {"auth_user", "authtoken_token", "django_q_task", "django_session"}
+#: Tables that prove every app migrated: users, DRF tokens, the job queue.
+EXPECTED_TABLES = {"accounts_user", "authtoken_token", "django_q_task", "django_session"}
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

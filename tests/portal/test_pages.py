@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from portal.accounts.models import User
 from visionkit import __version__
 
 pytestmark = pytest.mark.django_db

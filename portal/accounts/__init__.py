@@ -1,0 +1,1 @@
+"""Accounts: the portal's users, their roles (viewer, operator, approver, admin) and API tokens."""

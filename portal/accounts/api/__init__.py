@@ -1,0 +1,1 @@
+"""The accounts API: tokens and who is asking."""

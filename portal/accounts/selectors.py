@@ -1,0 +1,33 @@
+"""Reads of the accounts app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from portal.accounts.permissions import Role, capabilities_of, role_of
+
+__all__ = ["profile", "users_with_role"]
+
+
+def users_with_role(role: Role) -> QuerySet[Any]:
+    """Active users in ``role``'s group, by user name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=role.group)
+        .order_by("username")
+        .prefetch_related("groups")
+    )
+
+
+def profile(user: Any) -> dict[str, Any]:
+    """Who a user is to the portal: name, role and what the role may do."""
+    role = role_of(user)
+    return {
+        "username": user.get_username(),
+        "role": role.group if role else None,
+        "capabilities": [c.value for c in capabilities_of(role)] if role else [],
+        "is_staff": bool(user.is_staff),
+    }
