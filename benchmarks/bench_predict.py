@@ -65,6 +65,20 @@ class Lever:
     refine: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def settings(self) -> Any:
+        """The :class:`~visionkit.settings.PredictSettings` this lever predicts with."""
+        from visionkit.settings import DEFAULT_REFINE_RADIUS, PredictSettings, SegmentSettings
+
+        segment = SegmentSettings(
+            backend=self.backend,
+            scale=self.scale,
+            tile=self.tile,
+            batch=self.batch,
+            threads=self.threads,
+            refine=DEFAULT_REFINE_RADIUS if self.refine is None else self.refine,
+        )
+        return PredictSettings(segment=segment, masks=self.masks)
+
 
 def _rss_mib() -> float:
     """This process's peak resident memory so far, MiB.
@@ -173,16 +187,7 @@ def _run_lever(
     from visionkit.inference.runtime import make_runtime
     from visionkit.pipeline import Predictor
 
-    predictor = Predictor(
-        model,
-        backend=lever.backend,
-        scale=lever.scale,
-        tile=lever.tile,
-        batch=lever.batch,
-        threads=lever.threads,
-        masks=lever.masks,
-        refine=lever.refine,
-    )
+    predictor = Predictor(model, settings=lever.settings())
     build = time.perf_counter()
     predictor._runtime = make_runtime(
         model, lever.backend, threads=lever.threads, channels_last=lever.channels_last
@@ -385,9 +390,7 @@ def main() -> None:
         from visionkit.pipeline import Predictor
 
         default_lever = _levers(True)[0]
-        predictor = Predictor(
-            model, masks=False, tile=default_lever.tile, batch=default_lever.batch
-        )
+        predictor = Predictor(model, settings=default_lever.settings())
         predictor.predict(frame)  # warm-up
         base = _Baseline(frame)
         base.time_tiles(1)  # warm-up

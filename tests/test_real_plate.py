@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from visionkit.prediction import Prediction
+
 REAL_CROP = Path(__file__).resolve().parents[1].parent / "shared" / "real" / "hades_dish_crop.png"
 
 pytest.importorskip("torch", reason="the ml extra (torch) is not installed")
@@ -69,3 +71,56 @@ def test_each_tip_is_at_the_lower_end_of_its_root(prediction) -> None:  # type: 
         assert label > 0
         lowest = np.nonzero(labels == label)[0].max()
         assert (lowest - tip.y) * mm <= 1.0, f"plant {plant.plant}: root goes on below the tip"
+
+
+def _resized(factor: float) -> np.ndarray:
+    """The real crop as a camera with ``factor`` times its resolution would see it."""
+    import cv2
+
+    from visionkit.imageio import read_image
+
+    image, _ = read_image(REAL_CROP)
+    size = (round(image.shape[1] * factor), round(image.shape[0] * factor))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+
+
+def _tip_errors_mm(prediction: Prediction, resized: Prediction, factor: float) -> list[float]:
+    """Each full-size tip's distance in mm to the resized plate's tip of the same plant."""
+    assert prediction.dish is not None
+    mm = prediction.dish.mm_per_px
+    errors = []
+    for full, small in zip(prediction.plants, resized.plants, strict=True):
+        assert full.tip is not None
+        assert small.tip is not None, f"plant {small.plant}: no tip at {factor}x"
+        # pixel centres map to pixel centres: x = (x' + 0.5) / factor - 0.5
+        x, y = ((np.array([small.tip.x, small.tip.y]) + 0.5) / factor) - 0.5
+        dx, dy = x - full.tip.x, y - full.tip.y
+        errors.append(float(np.hypot(dx, dy)) * mm)
+    return errors
+
+
+@pytest.mark.parametrize("factor", [0.5, 1.5])
+def test_half_and_one_and_a_half_resolution_find_the_same_tips_within_a_millimetre(
+    prediction: Prediction, factor: float
+) -> None:
+    from visionkit.pipeline import predict
+
+    resized = predict(_resized(factor), masks=False)
+    assert len(resized.plants) == 5
+    errors = _tip_errors_mm(prediction, resized, factor)
+    assert max(errors) <= 1.0, f"tip errors at {factor}x: {errors} mm"
+    assert resized.confidence["image"] == pytest.approx(prediction.confidence["image"])
+    assert not resized.warnings
+
+
+def test_a_quarter_resolution_plate_is_flagged_and_its_tips_stay_within_two_millimetres(
+    prediction: Prediction,
+) -> None:
+    """5 px/mm, where a tip is a pixel or two wide: below the model's 10 px/mm."""
+    from visionkit.pipeline import predict
+
+    resized = predict(_resized(0.25), masks=False)
+    assert any("below the model's resolution" in w for w in resized.warnings)
+    assert resized.confidence["image"] < 0.9
+    errors = _tip_errors_mm(prediction, resized, 0.25)
+    assert max(errors) <= 2.0, f"tip errors at 0.25x: {errors} mm"

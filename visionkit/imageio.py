@@ -14,15 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from visionkit.exceptions import ImageReadError, ImageTooLargeError
+from visionkit.exceptions import ImageError, ImageReadError, ImageTooLargeError
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "MAX_PIXELS",
+    "check_image",
     "decode_image",
     "normalise_to_uint8",
     "read_image",
     "read_mask",
+    "to_grey",
     "write_image",
 ]
 
@@ -34,6 +36,51 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
 #: Default pixel-count limit: a Hades frame is 12.6 Mpx; 100 Mpx leaves room
 #: for stitched scans while refusing decompression bombs.
 MAX_PIXELS = int(os.environ.get("VISIONKIT_MAX_PIXELS", 100_000_000))
+
+
+def check_image(image: Any, *, source: str = "image") -> np.ndarray:
+    """The image if it is a non-empty ``uint8`` ``(H, W)`` or ``(H, W, 1|3|4)`` array.
+
+    An ``(H, W, 1)`` array comes back as ``(H, W)``. ``source`` (the frame, file
+    or caller) starts the message, which says how to get a valid array.
+
+    Raises:
+        ImageError: the array is not one visionkit can segment.
+    """
+    shape = getattr(image, "shape", None)
+    if (
+        not isinstance(image, np.ndarray)
+        or image.ndim not in (2, 3)
+        or image.size == 0
+        or (image.ndim == 3 and image.shape[2] not in (1, 3, 4))
+    ):
+        found = shape if shape is not None else type(image).__name__
+        raise ImageError(
+            f"{source}: expected a non-empty (H, W) grey or (H, W, 3|4) colour array, got {found}"
+        )
+    if image.dtype != np.uint8:
+        raise ImageError(
+            f"{source}: expected uint8 pixels, got {image.dtype}; read files with "
+            f"visionkit.imageio.read_image, which brings 12/16-bit and float images to 8 bits"
+        )
+    return image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """One grey channel with OpenCV's luminance weights (the array itself when already grey).
+
+    Dish detection, the out-of-distribution score and the network's grey input
+    all see this same image: RGB and RGBA go through ``cv2.cvtColor``, and an
+    ``(H, W, 1)`` array loses its channel axis.
+    """
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 2:
+        return image
+    import cv2
+
+    code = cv2.COLOR_RGBA2GRAY if image.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(image), code))
 
 
 def normalise_to_uint8(

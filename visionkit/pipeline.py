@@ -13,7 +13,8 @@
             ...
 
 One image goes through: read (pixel limit), dish detection and crop,
-segmentation (:func:`visionkit.inference.segment_image`), the image-level
+segmentation at the model's resolution whatever the camera's
+(:func:`visionkit.inference.segment_image`), the image-level
 out-of-distribution check, landmarks (primary-root start and tip per plant),
 mapping everything back to the input image's pixels, optional robot
 calibration, and the output adapters. The result is a
@@ -26,8 +27,10 @@ calibration, and the output adapters. The result is a
   ``expected_plants`` such plants, so nothing is ever made up;
 - ``mask_arrays`` hold the root, shoot and seed masks at the input's size,
   0 and 255;
-- ``confidence`` holds ``image`` (1 - out-of-distribution score) and the
-  class confidences ``root``, ``shoot``, ``seed``, all in [0, 1] (see
+- ``confidence`` holds ``image`` (1 - out-of-distribution score, lowered
+  where the dish was not measured or the plate is below the model's
+  resolution: :mod:`visionkit.inference.resolution`) and the class
+  confidences ``root``, ``shoot``, ``seed``, all in [0, 1] (see
   :mod:`visionkit.inference` for their meaning); each tip and start carries
   the landmark finder's confidence (see :mod:`visionkit.landmarks.confidence`);
   with ``tta`` the tips found on each flipped pass are compared, and a tip
@@ -36,9 +39,10 @@ calibration, and the output adapters. The result is a
   ``landmarks``.
 
 Defaults are chosen for speed on a CPU (see ``benchmarks/bench_predict.py``):
-ONNX Runtime, the model's working scale, tiles of at most 768 working
-pixels two at a time. The first ONNX run exports the model once to a cache
-keyed by its weights (:mod:`visionkit.inference.runtime`).
+ONNX Runtime, the model's working resolution, tiles of at most 768 working
+pixels two at a time; every setting is a field of
+:class:`~visionkit.settings.PredictSettings`. The first ONNX run exports the
+model once to a cache keyed by its weights (:mod:`visionkit.inference.runtime`).
 """
 
 from __future__ import annotations
@@ -56,13 +60,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from visionkit.calibration import Calibration
 from visionkit.exceptions import ModelError, VisionkitError
 from visionkit.frame import Frame
 from visionkit.prediction import DishInfo, Keypoint, ModelInfo, Plant, Prediction
+from visionkit.settings import PredictSettings
 
 if TYPE_CHECKING:
+    import pluggy
+
     from visionkit.adapters.base import Adapter
-    from visionkit.calibration import Calibration
     from visionkit.inference.runtime import Runtime
     from visionkit.inference.segment import SegmentationResult
     from visionkit.landmarks import Landmarks, PlantLandmarks
@@ -93,7 +100,7 @@ _MODEL_CACHE: dict[tuple[str, int, int], SavedModel] = {}
 
 
 def resolve_model(
-    model: str | os.PathLike[str] | SavedModel | None, *, pm: Any = None
+    model: str | os.PathLike[str] | SavedModel | None, *, pm: pluggy.PluginManager | None = None
 ) -> SavedModel:
     """A loaded model from a folder path, a :class:`SavedModel`, or ``None`` (the default).
 
@@ -133,18 +140,29 @@ def resolve_model(
     return loaded
 
 
-def load_calibration(
-    calibration: Calibration | str | os.PathLike[str] | None,
-) -> Calibration | None:
-    """A calibration from an object, a YAML/JSON file, or a preset name such as ``"ot2"``."""
-    from visionkit.calibration import Calibration
+#: The calibration resolver under its earlier name: :meth:`Calibration.resolve`
+#: (an object, a YAML/JSON file, or a preset name such as ``"ot2"``).
+load_calibration = Calibration.resolve
 
-    if calibration is None or isinstance(calibration, Calibration):
-        return calibration
-    path = Path(calibration)
-    if path.exists() or path.suffix.lower() in {".yaml", ".yml", ".json"}:
-        return Calibration.load(path)
-    return Calibration.preset(str(calibration))
+
+def _settings(settings: PredictSettings | None, overrides: dict[str, Any]) -> PredictSettings:
+    """``settings`` (the defaults when ``None``) with ``overrides`` applied and checked."""
+    base = settings if settings is not None else PredictSettings()
+    return base.replace(**overrides) if overrides else base
+
+
+#: The classes landmarks are found on (a model without ``occluded_root`` gives ``None``).
+_LANDMARK_CLASSES: tuple[str, ...] = ("root", "shoot", "seed", "occluded_root")
+
+
+def _class_maps(classes: Sequence[str], probabilities: np.ndarray) -> dict[str, np.ndarray | None]:
+    """The float32 ``(h, w)`` map of each landmark class, ``None`` where the model lacks it."""
+    return {
+        name: np.asarray(probabilities[list(classes).index(name)], dtype=np.float32)
+        if name in classes
+        else None
+        for name in _LANDMARK_CLASSES
+    }
 
 
 def _find_landmarks(
@@ -159,12 +177,7 @@ def _find_landmarks(
     from visionkit.landmarks import find_landmarks
 
     def run(probabilities: np.ndarray, agreement: list[tuple[float, float]] | None) -> Landmarks:
-        maps = {
-            name: np.asarray(probabilities[seg.classes.index(name)], dtype=np.float32)
-            if name in seg.classes
-            else None
-            for name in ("root", "shoot", "seed", "occluded_root")
-        }
+        maps = _class_maps(seg.classes, probabilities)
         return find_landmarks(
             maps["root"],  # type: ignore[arg-type]
             maps["shoot"],  # type: ignore[arg-type]
@@ -185,6 +198,15 @@ def _find_landmarks(
             if plant.tip is not None
         ]
     return run(seg.probabilities, agreement)
+
+
+def _resolution_keep(seg: SegmentationResult) -> float:
+    """How much the plate's resolution leaves of the image confidence (1 when it is fine).
+
+    Lower where the dish was not measured (its scale is assumed) and for a
+    plate far below the model's resolution (:mod:`visionkit.inference.resolution`).
+    """
+    return 1.0 if seg.resolution is None else seg.resolution.keep()
 
 
 def _clip01(value: float | None) -> float:
@@ -256,73 +278,35 @@ class Predictor:
     Args:
         model: a model folder, a :class:`~visionkit.modelfolder.SavedModel`,
             or ``None`` for the default model.
+        settings: how each prediction is made
+            (:class:`~visionkit.settings.PredictSettings`; its defaults when
+            ``None``).
         calibration: a :class:`~visionkit.calibration.Calibration`, a file or
             a preset name; fills each plant's ``robot``.
-        tta: test-time augmentation (see :func:`~visionkit.inference.segment_image`).
-        expected_plants: seedlings per dish (5 on NPEC plates).
-        backend: ``"onnx"`` (default), ``"torch"``, ``"torchscript"``, ``"onnx-int8"``.
-        scale: working scale; ``None`` uses the model's.
-        tile, overlap, batch: tiling (working pixels) and tiles per model call.
-        threads: CPU threads for the runtime.
-        threshold: root probability above which a pixel counts as root for landmarks.
-        masks: compute the input-size masks (``mask_arrays``).
-        refine: radius in working pixels of the edge-aware upsampling of
-            those masks (:mod:`~visionkit.inference.refine`); 0 upsamples
-            bilinearly.
-        plant_roots_only: root masks keep only the plants' root systems
-            (:func:`~visionkit.landmarks.plant_root_mask`), leaving out fibres,
-            scratches and specks away from every root; ``False`` keeps every
-            pixel the model calls root.
-        max_pixels: refuse images with more pixels (default ``VISIONKIT_MAX_PIXELS``).
-        dish: ``"auto"`` (detect), ``None`` (whole image) or an ``(x0, y0, x1, y1)`` box.
-        pm: the plugin manager for architectures (default: a fresh one).
+        pm: the plugin manager whose architectures rebuild the network
+            (default: :func:`visionkit.plugins.default_plugin_manager`).
+        **overrides: settings to change, by field name (``tta=True``,
+            ``tile=512``...), applied with
+            :meth:`~visionkit.settings.PredictSettings.replace` and checked
+            like the rest.
 
     Raises:
         ModelError: see :func:`resolve_model`.
+        SettingsError: an unknown setting or a value out of range.
     """
 
     def __init__(
         self,
         model: str | os.PathLike[str] | SavedModel | None = None,
         *,
+        settings: PredictSettings | None = None,
         calibration: Calibration | str | os.PathLike[str] | None = None,
-        tta: bool | str = False,
-        expected_plants: int = 5,
-        backend: str | None = None,
-        scale: float | None = None,
-        tile: int = 768,
-        overlap: int = 64,
-        batch: int = 2,
-        threads: int | None = None,
-        threshold: float = 0.5,
-        masks: bool = True,
-        refine: int | None = None,
-        plant_roots_only: bool = True,
-        max_pixels: int | None = None,
-        dish: Any = "auto",
-        pm: Any = None,
+        pm: pluggy.PluginManager | None = None,
+        **overrides: Any,
     ) -> None:
-        from visionkit.inference.refine import DEFAULT_RADIUS
-        from visionkit.inference.segment import DEFAULT_BACKEND
-
-        if expected_plants < 1:
-            raise ValueError(f"expected_plants must be >= 1, got {expected_plants}")
+        self.settings = _settings(settings, overrides)
         self.model = resolve_model(model, pm=pm)
-        self.calibration = load_calibration(calibration)
-        self.tta = tta
-        self.expected_plants = expected_plants
-        self.backend = str(backend or DEFAULT_BACKEND)
-        self.scale = scale
-        self.tile, self.overlap, self.batch = tile, overlap, batch
-        self.threads = threads
-        self.threshold = threshold
-        self.masks = masks
-        if refine is not None and refine < 0:
-            raise ValueError(f"refine must be >= 0, got {refine}")
-        self.refine = DEFAULT_RADIUS if refine is None else int(refine)
-        self.plant_roots_only = plant_roots_only
-        self.max_pixels = max_pixels
-        self.dish = dish
+        self.calibration = Calibration.resolve(calibration)
         self._runtime: Runtime | None = None
 
     def with_model(self, model: SavedModel) -> Predictor:
@@ -347,7 +331,8 @@ class Predictor:
         if self._runtime is None:
             from visionkit.inference.runtime import get_runtime
 
-            self._runtime = get_runtime(self.model, self.backend, threads=self.threads)
+            segment = self.settings.segment
+            self._runtime = get_runtime(self.model, segment.backend, threads=segment.threads)
         return self._runtime
 
     def read(self, path: str | os.PathLike[str]) -> Frame:
@@ -359,7 +344,7 @@ class Predictor:
         """
         from visionkit.imageio import read_image
 
-        image, info = read_image(path, max_pixels=self.max_pixels)
+        image, info = read_image(path, max_pixels=self.settings.max_pixels)
         file = Path(path)
         return Frame(image=image, source_id=str(file), metadata={"name": file.name, **info})
 
@@ -374,53 +359,39 @@ class Predictor:
 
         Evaluation needs both; segmenting once serves the two.
         """
+        from visionkit.imageio import check_image
         from visionkit.inference.ood import ood_score
         from visionkit.inference.segment import segment_image
 
         started = time.perf_counter()
-        image = frame.image
-        if image.ndim == 3 and image.shape[2] == 1:
-            image = image[:, :, 0]
-        if image.size == 0 or image.dtype != np.uint8:
-            from visionkit.exceptions import ImageError
-
-            raise ImageError(
-                f"{frame.source_id}: expected a non-empty uint8 image, got {image.dtype} "
-                f"of shape {image.shape}"
-            )
+        settings = self.settings
+        image = check_image(frame.image, source=frame.source_id)
         seg = segment_image(
-            self.model,
-            image,
-            scale=self.scale,
-            tile=self.tile,
-            overlap=self.overlap,
-            batch=self.batch,
-            tta=self.tta,
-            backend=self.backend,
-            dish=self.dish,
-            runtime=self.runtime(),
-            refine=self.refine,
+            self.model, image, settings.segment, dish=settings.dish, runtime=self.runtime()
         )
         warnings = list(seg.warnings)
         report = ood_score(
             image,
             seg.bbox if seg.dish is not None else None,
-            dish_found=seg.dish is not None or self.dish != "auto",
+            dish_found=seg.dish is not None or settings.dish != "auto",
             ranges=self.model.config.extra.get("ood_ranges"),
         )
         if report.flagged:
             warnings.append(report.warning())
 
         landmarks_start = time.perf_counter()
-        found = _find_landmarks(seg, expected_plants=self.expected_plants, threshold=self.threshold)
-        if self.plant_roots_only:
+        found = _find_landmarks(
+            seg, expected_plants=settings.expected_plants, threshold=settings.threshold
+        )
+        if settings.plant_roots_only:
             seg = dataclasses.replace(seg, root_support=found.root_support)
-        plants, plant_warnings = _plants(seg, found.plants, self.expected_plants)
+        plants, plant_warnings = _plants(seg, found.plants, settings.expected_plants)
         landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0
         warnings.extend(plant_warnings)
 
-        mask_arrays = seg.masks_at_input_size(MASK_CLASSES) if self.masks else {}
-        confidence = {"image": _clip01(report.confidence), **seg.class_confidence(MASK_CLASSES)}
+        mask_arrays = seg.masks_at_input_size(MASK_CLASSES) if settings.masks else {}
+        image_confidence = report.confidence * _resolution_keep(seg)
+        confidence = {"image": _clip01(image_confidence), **seg.class_confidence(MASK_CLASSES)}
         dish = None
         if seg.dish is not None and seg.dish.bbox is not None and seg.mm_per_px:
             dish = DishInfo(tuple(int(v) for v in seg.dish.bbox), float(seg.mm_per_px))  # type: ignore[arg-type]
@@ -466,9 +437,14 @@ class Predictor:
 
 
 def make_adapters(
-    adapters: Sequence[str | Adapter] | str | None, out_dir: str | os.PathLike[str] | None, pm: Any
+    adapters: Sequence[str | Adapter] | str | None,
+    out_dir: str | os.PathLike[str] | None,
+    pm: pluggy.PluginManager | None,
 ) -> tuple[list[Adapter], list[Adapter]]:
-    """Adapters from names (created in ``out_dir``) or objects.
+    """Adapters from names (created in ``out_dir`` by ``pm``'s plugins) or objects.
+
+    ``pm`` is the caller's plugin manager, so an adapter registered on it is
+    found (``None``: :func:`visionkit.plugins.default_plugin_manager`).
 
     Returns:
         ``(every adapter, the ones created here)``; the caller closes the latter.
@@ -500,15 +476,13 @@ def predict(
     image_or_path: str | os.PathLike[str] | np.ndarray | Frame,
     model: str | os.PathLike[str] | SavedModel | None = None,
     *,
+    settings: PredictSettings | None = None,
     adapters: Sequence[str | Adapter] | str | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     calibration: Calibration | str | os.PathLike[str] | None = None,
-    tta: bool | str = False,
-    expected_plants: int = 5,
-    backend: str | None = None,
-    scale: float | None = None,
     name: str | None = None,
-    **options: Any,
+    pm: pluggy.PluginManager | None = None,
+    **overrides: Any,
 ) -> Prediction:
     """Segment one plate image, find each plant's root tip, and deliver the result.
 
@@ -516,19 +490,21 @@ def predict(
         image_or_path: an image file, a ``uint8`` array, or a frame.
         model: a model folder, a loaded model, or ``None`` for the default
             model (``visionkit/models/default``).
+        settings: how the prediction is made
+            (:class:`~visionkit.settings.PredictSettings`; its defaults when
+            ``None``).
         adapters: output adapters: names (``"json"``, ``["json", "csv"]``,
             ``"json,csv"``), created in ``out_dir`` and closed afterwards, or
             adapter objects, which stay open.
         out_dir: folder for adapters created by name.
         calibration: a calibration, file or preset name (e.g. ``"ot2"``).
-        tta: test-time augmentation (``True`` = horizontal flip).
-        expected_plants: seedlings per dish.
-        backend: ``"onnx"`` (default), ``"torch"``, ``"torchscript"``, ``"onnx-int8"``.
-        scale: working scale; ``None`` uses the model's.
         name: the image name in the prediction (default: the file name, or
             ``"image.png"`` for arrays).
-        **options: more :class:`Predictor` options (``tile``, ``batch``,
-            ``threads``, ``threshold``, ``masks``, ``max_pixels``, ``dish``).
+        pm: the plugin manager for the model's architecture and the adapters
+            named (default: :func:`visionkit.plugins.default_plugin_manager`).
+        **overrides: settings to change by field name (``tta=True``,
+            ``backend="torch"``, ``masks=False``...), as
+            :meth:`~visionkit.settings.PredictSettings.replace` takes them.
 
     Returns:
         The :class:`~visionkit.prediction.Prediction` (with ``mask_arrays``).
@@ -537,18 +513,15 @@ def predict(
         ImageError: the file is missing, not an image, or too large.
         ModelError: no model, or one that does not segment root/shoot/seed.
         AdapterError: an adapter could not deliver.
+        SettingsError: an unknown setting or a value out of range.
     """
-    predictor = Predictor(
-        model,
-        calibration=calibration,
-        tta=tta,
-        expected_plants=expected_plants,
-        backend=backend,
-        scale=scale,
-        **options,
-    )
+    from visionkit.plugins import default_plugin_manager
+
+    settings = _settings(settings, overrides)
+    pm = pm if pm is not None else default_plugin_manager()
+    predictor = Predictor(model, settings=settings, calibration=calibration, pm=pm)
     prediction = predictor.predict(image_or_path, name=name)
-    every, made = make_adapters(adapters, out_dir, None)
+    every, made = make_adapters(adapters, out_dir, pm)
     try:
         for adapter in every:
             adapter.write(prediction)
@@ -592,13 +565,21 @@ class Pipeline:
     Args:
         source: a source object or a URI for :func:`visionkit.plugins.open_source`
             (file, folder, glob, camera, URL...).
-        model: see :class:`Predictor`.
+        model: a model folder, a loaded model, ``None`` (the default model),
+            or a ready :class:`Predictor`, which keeps its own settings and
+            calibration.
         adapters: adapter names (created in ``out_dir``) or adapter objects.
+        settings: how each frame is predicted (as for :class:`Predictor`).
+        calibration: as for :class:`Predictor`.
         out_dir: folder for adapters created by name.
         stop_on_error: re-raise the first frame error instead of going on.
-        pm: a plugin manager (default: a fresh one).
-        **options: :class:`Predictor` options (``calibration``, ``tta``,
-            ``expected_plants``, ``backend``, ``scale``...).
+        pm: the plugin manager for the source, the model's architecture and
+            the adapters (default: :func:`visionkit.plugins.default_plugin_manager`).
+        **overrides: settings to change by field name, as for :class:`Predictor`.
+
+    Raises:
+        TypeError: ``settings``, ``calibration`` or overrides given with a
+            ready :class:`Predictor` (they belong to it).
     """
 
     def __init__(
@@ -607,18 +588,29 @@ class Pipeline:
         model: str | os.PathLike[str] | SavedModel | Predictor | None = None,
         adapters: Sequence[str | Adapter] | str | None = ("json",),
         *,
+        settings: PredictSettings | None = None,
+        calibration: Calibration | str | os.PathLike[str] | None = None,
         out_dir: str | os.PathLike[str] | None = None,
         stop_on_error: bool = False,
-        pm: Any = None,
-        **options: Any,
+        pm: pluggy.PluginManager | None = None,
+        **overrides: Any,
     ) -> None:
-        from visionkit.plugins import get_plugin_manager, open_source
+        from visionkit.plugins import default_plugin_manager, open_source
 
-        self.pm = pm or get_plugin_manager()
-        if isinstance(model, Predictor):
-            self.predictor = model
-        else:
-            self.predictor = Predictor(model, pm=self.pm, **options)
+        if isinstance(model, Predictor) and (
+            settings is not None or calibration is not None or overrides
+        ):
+            raise TypeError(
+                "Pipeline got a ready Predictor and settings, calibration or overrides "
+                "as well; give them to the Predictor"
+            )
+        settings = _settings(settings, overrides)
+        self.pm = pm if pm is not None else default_plugin_manager()
+        self.predictor = (
+            model
+            if isinstance(model, Predictor)
+            else Predictor(model, settings=settings, calibration=calibration, pm=self.pm)
+        )
         self.source = open_source(source, self.pm) if isinstance(source, str) else source
         self.stop_on_error = stop_on_error
         self.adapters, self._owned = make_adapters(adapters, out_dir, self.pm)
@@ -671,7 +663,7 @@ class Pipeline:
                     logger.exception("%s: unexpected error (please report it)", source_id)
                     result.error = exc
             if result.error is not None:
-                logger.error("%s: %s", source_id, result.error)
+                logger.info("%s: %s", source_id, result.error)  # the caller reports it
                 if self.stop_on_error:
                     self.results.append(result)
                     raise result.error

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from visionkit.exceptions import SettingsError
 
@@ -119,6 +119,10 @@ class SegmentSettings:
         _check_optional_int("threads", self.threads, minimum=1)
         _check_int("refine", self.refine, minimum=0)
 
+    def replace(self, **changes: Any) -> SegmentSettings:
+        """A copy with ``changes``, checked again; an unknown name raises :class:`SettingsError`."""
+        return _replace(self, changes)
+
 
 @dataclass(frozen=True)
 class PredictSettings:
@@ -176,15 +180,31 @@ class PredictSettings:
         ``settings.replace(tta=True, threshold=0.6)`` sets ``segment.tta`` and
         ``threshold``. An unknown name raises :class:`SettingsError`.
         """
-        segment_names = {f.name for f in dataclasses.fields(SegmentSettings)}
-        own_names = {f.name for f in dataclasses.fields(PredictSettings)}
+        if not changes:
+            return self
+        segment_names = _field_names(SegmentSettings)
         segment_changes = {k: v for k, v in changes.items() if k in segment_names}
-        own_changes = {k: v for k, v in changes.items() if k in own_names}
-        unknown = sorted(set(changes) - segment_names - own_names)
-        if unknown:
-            valid = ", ".join(sorted(segment_names | own_names))
-            raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; valid: {valid}")
+        own_changes = {k: v for k, v in changes.items() if k not in segment_names}
         if segment_changes:
             base = own_changes.get("segment", self.segment)
-            own_changes["segment"] = dataclasses.replace(base, **segment_changes)
-        return dataclasses.replace(self, **own_changes)
+            own_changes["segment"] = _replace(base, segment_changes)
+        return _replace(self, own_changes, also=segment_names)
+
+
+_SettingsT = TypeVar("_SettingsT", SegmentSettings, PredictSettings)
+
+
+def _field_names(cls: type[Any]) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
+def _replace(
+    settings: _SettingsT, changes: dict[str, Any], *, also: frozenset[str] = frozenset()
+) -> _SettingsT:
+    """``dataclasses.replace`` that names unknown settings and the valid ones."""
+    names = _field_names(type(settings))
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        valid = ", ".join(sorted(names | also))
+        raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; valid settings: {valid}")
+    return dataclasses.replace(settings, **changes) if changes else settings

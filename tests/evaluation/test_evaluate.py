@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.plates import draw_labelled_plate, write_plate
 from visionkit.evaluation import EvaluationReport, evaluate
 from visionkit.evaluation.evaluate import CALIBRATED_MODEL_DIR
 from visionkit.exceptions import DatasetError, ModelError
 from visionkit.modelfolder import SavedModel, load_model
+from visionkit.settings import PredictSettings, SegmentSettings
 from visionkit.tracking import MlflowTracker, Tracker
 
-from .conftest import draw_plate, write_plate
+#: Eager PyTorch: no ONNX export for models that exist only in memory.
+TORCH = PredictSettings(segment=SegmentSettings(backend="torch"))
 
 
 def _png(path: Path) -> bool:
@@ -29,7 +32,7 @@ def test_a_perfect_model_scores_f1_one_and_no_calibration_error(
         drawn_folder,
         out_dir=tmp_path,
         tracker=Tracker(),
-        backend="torch",
+        settings=TORCH,
         progress=False,
     )
     for cls in ("root", "shoot", "seed"):
@@ -54,7 +57,7 @@ def test_a_perfect_model_scores_f1_one_and_no_calibration_error(
 def test_tips_shifted_in_the_truth_are_that_far_off(
     oracle_model: SavedModel, tmp_path: Path
 ) -> None:
-    plate = draw_plate()
+    plate = draw_labelled_plate()
     shifted = json.loads(json.dumps(plate.plants))
     for record in shifted:
         record["tip"]["y"] += 30.0  # the truth says the tips are 30 px lower (3 mm)
@@ -64,7 +67,7 @@ def test_tips_shifted_in_the_truth_are_that_far_off(
         tmp_path / "data",
         out_dir=tmp_path / "out",
         tracker=Tracker(),
-        backend="torch",
+        settings=TORCH,
         progress=False,
     )
     errors = [p["tip_error_px"] for p in report.plants]
@@ -88,7 +91,7 @@ def test_random_model_on_synthetic_plates_writes_a_complete_report(
         synth_folder,
         out_dir=out,
         tracker=Tracker(),
-        backend="torch",
+        settings=TORCH,
         fit_temperature=True,
         progress=False,
     )
@@ -124,7 +127,7 @@ def test_limit_evaluates_the_first_plates_only(
         drawn_folder,
         out_dir=tmp_path,
         tracker=Tracker(),
-        backend="torch",
+        settings=TORCH,
         limit=1,
         plots=False,
         fit_temperature=True,
@@ -153,7 +156,7 @@ def test_plates_without_landmarks_leave_the_landmark_targets_open(
         data,
         out_dir=tmp_path / "out",
         tracker=Tracker(),
-        backend="torch",
+        settings=TORCH,
         progress=False,
     )
     assert report.landmarks is None
@@ -187,7 +190,7 @@ def test_the_run_is_logged_to_mlflow_with_model_and_data_versions(
         drawn_folder,
         out_dir=tmp_path / "out",
         tracker=MlflowTracker("evaluation", tracking_uri=uri),
-        backend="torch",
+        settings=TORCH,
         progress=False,
     )
     assert report.mlflow_run_id is not None
@@ -235,7 +238,7 @@ def test_a_model_that_fails_mid_run_marks_the_run_failed(
     )
     recorder = Recorder()
     with pytest.raises(ModelError, match="do not belong together"):
-        evaluate(broken, drawn_folder, out_dir=tmp_path, tracker=recorder, backend="torch")
+        evaluate(broken, drawn_folder, out_dir=tmp_path, tracker=recorder, settings=TORCH)
     assert recorder.status == "FAILED"
 
 
@@ -247,14 +250,14 @@ def test_a_misregistered_model_gets_its_map_offset_and_thresholds_in_two_passes(
 
     folder = tmp_path / "data"
     for k in range(3):
-        write_plate(folder, f"plate_{k}", draw_plate(plants=3 + k % 2))
+        write_plate(folder, f"plate_{k}", draw_labelled_plate(plants=3 + k % 2))
     shifted = replace(oracle_model, config=replace(oracle_model.config, map_offset=(1.0, 0.0)))
     report = evaluate(
         shifted,
         folder,
         out_dir=tmp_path / "out",
         tracker=Tracker(),
-        backend="torch",
+        settings=TORCH,
         progress=False,
         fit_masks=True,
     )

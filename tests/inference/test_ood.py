@@ -82,3 +82,16 @@ def test_empty_region_is_out_of_distribution() -> None:
     report = ood_score(np.zeros((10, 10), np.uint8), (5, 5, 5, 5), dish_found=False)
     assert report.flagged
     assert "no dish found" in report.reasons
+
+
+def test_a_colour_plate_is_measured_on_the_grey_image_dish_detection_sees() -> None:
+    """One grey conversion (OpenCV's luminance weights) for the OOD check and the dish."""
+    from visionkit.imageio import to_grey
+    from visionkit.inference.ood import image_statistics
+
+    rng = np.random.default_rng(0)
+    agar = np.array([230, 150, 40], np.uint8)  # a yellowish agar: mean 140, luminance 163
+    image = np.clip(agar + rng.normal(0, 2, (200, 200, 3)), 0, 255).astype(np.uint8)
+    expected = float(np.median(to_grey(image)[::4, ::4]))
+    assert image_statistics(image, None)["agar"] == expected
+    assert expected == pytest.approx(0.299 * 230 + 0.587 * 150 + 0.114 * 40, abs=1.5)

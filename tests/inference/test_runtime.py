@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.inference.conftest import draw_plate
+from tests.helpers.plates import draw_plate
 from visionkit.exceptions import ModelError
 from visionkit.inference.runtime import (
     BACKENDS,

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.inference.band_plugin import AGAR, RIM, ROOT, band_net
-from tests.inference.conftest import band_model, draw_plate
+from tests.helpers.band_plugin import AGAR, RIM, ROOT, band_net
+from tests.helpers.models import band_model
+from tests.helpers.plates import draw_plate
 from visionkit.data.dish import detect_dish
 from visionkit.exceptions import ImageError, ModelError
 from visionkit.inference.segment import SegmentationResult, segment_image

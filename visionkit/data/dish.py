@@ -49,9 +49,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from visionkit.exceptions import ImageError
+from visionkit.imageio import check_image, to_grey
 
 __all__ = [
     "DISH_MM",
+    "NOMINAL_PX_PER_MM",
     "Dish",
     "crop_dish",
     "crop_to_original",
@@ -63,6 +65,11 @@ logger = logging.getLogger(__name__)
 
 #: Side of the square NPEC petri dish, millimetres.
 DISH_MM = 129.0
+
+#: Pixels per millimetre of a Hades frame (its dish is about 2600 px across):
+#: what a model's ``ModelConfig.scale`` is relative to, and the resolution
+#: assumed where no dish was measured.
+NOMINAL_PX_PER_MM = 20.0
 
 _MIN_AREA_FRACTION = 0.1  # of the image
 _MIN_SQUARENESS = 0.75  # short side / long side
@@ -130,16 +137,6 @@ class Dish:
 def _not_found(reason: str, size: tuple[int, int]) -> Dish:
     logger.debug("no dish: %s", reason)
     return Dish(False, None, None, None, None, None, None, 0.0, reason, size)
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 3:
-        import cv2
-
-        if image.shape[2] == 4:
-            return np.asarray(cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY))
-        return np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
-    return image
 
 
 def _angle_of(box: np.ndarray) -> float:
@@ -239,8 +236,8 @@ class _Rectangle(NamedTuple):
 
 def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: float) -> Dish:
     """:func:`detect_dish` without ``require``: the module docstring's steps in turn."""
-    _check_arguments(image, dish_mm=dish_mm, work_size=work_size, min_contrast=min_contrast)
-    grey = _grey(image)
+    _check_arguments(dish_mm=dish_mm, work_size=work_size, min_contrast=min_contrast)
+    grey = to_grey(check_image(image, source="detect_dish"))
     height, width = grey.shape
     size = (width, height)
     try:
@@ -262,19 +259,11 @@ def _detect(image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: 
     return dish
 
 
-def _check_arguments(
-    image: np.ndarray, *, dish_mm: float, work_size: int, min_contrast: float
-) -> None:
+def _check_arguments(*, dish_mm: float, work_size: int, min_contrast: float) -> None:
     if dish_mm <= 0 or work_size <= 0 or min_contrast <= 0:
         raise ValueError(
             f"dish_mm, work_size and min_contrast must be positive, got {dish_mm}, "
             f"{work_size}, {min_contrast}"
-        )
-    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.dtype != np.uint8:
-        raise ImageError(
-            "detect_dish needs a uint8 (H, W) or (H, W, C) array, got "
-            f"{getattr(image, 'dtype', type(image).__name__)} of shape {np.shape(image)}; "
-            "read it with visionkit.imageio.read_image"
         )
 
 

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from visionkit.data.dish import NOMINAL_PX_PER_MM
 from visionkit.evaluation.calibration_metrics import DEFAULT_BINS, ReliabilityAccumulator
 from visionkit.evaluation.landmark_metrics import (
     CONFIDENT_TIP,
@@ -72,8 +73,11 @@ from visionkit.evaluation.landmark_metrics import (
 from visionkit.evaluation.matching import PlantPoints, match_plants
 from visionkit.evaluation.report import EvaluationReport
 from visionkit.exceptions import ModelError
+from visionkit.settings import PredictSettings
 
 if TYPE_CHECKING:
+    import pluggy
+
     from visionkit.data import HadesDataset, Manifest
     from visionkit.data.dataset import Sample
     from visionkit.inference.segment import SegmentationResult
@@ -109,7 +113,6 @@ CALIBRATED_MODEL_DIR = "calibrated_model"
 #: Working pixels kept for fitting the temperature, over all plates.
 TEMPERATURE_PIXELS = 2_000_000
 
-_NOMINAL_PX_PER_MM = 20.0
 _MIN_PROBABILITY = 1e-7
 
 
@@ -243,23 +246,39 @@ def _write_calibrated_copy(
 
 
 def _segment_and_find(
-    predictor: Predictor, image: np.ndarray
+    predictor: Predictor, image: np.ndarray, name: str
 ) -> tuple[SegmentationResult, list[Plant], list[str]]:
-    """Segment one plate and find its plants with the predictor's own pipeline."""
+    """Segment one plate and find its plants; warnings are logged under the plate's ``name``."""
     from visionkit.frame import Frame
 
-    prediction, seg = predictor.predict_with_segmentation(Frame(image, "plate.png"))
+    prediction, seg = predictor.predict_with_segmentation(Frame(image, name))
     return seg, prediction.plants, prediction.warnings
 
 
-@dataclass
-class _Plate:
-    """What one plate contributed."""
+@dataclass(frozen=True)
+class _Scoring:
+    """How plates are scored: the model's classes and the landmark and calibration options."""
 
-    record: dict[str, Any]
-    errors: list[PlantError]
-    spurious: list[float | None]
-    n_predicted: int
+    classes: tuple[str, ...]
+    tolerance_mm: float
+    confident: float
+    match_distance_mm: float
+    bins: int
+    progress: bool
+
+    @property
+    def root(self) -> int:
+        """The root class's index."""
+        return self.classes.index("root")
+
+    def settings(self) -> dict[str, Any]:
+        """The scoring options as the report's ``settings`` lists them."""
+        return {
+            "tolerance_mm": self.tolerance_mm,
+            "confident": self.confident,
+            "match_distance_mm": self.match_distance_mm,
+            "bins": self.bins,
+        }
 
 
 def _score_landmarks(
@@ -275,7 +294,7 @@ def _score_landmarks(
     mm_per_px = float(mm_per_px) if mm_per_px else None
     truth = [p for p in (PlantPoints.from_truth(r) for r in landmarks.get("plants", [])) if p]
     predicted = [p for p in (PlantPoints.from_plant(plant) for plant in plants) if p]
-    px_per_mm = 1.0 / mm_per_px if mm_per_px else _NOMINAL_PX_PER_MM
+    px_per_mm = 1.0 / mm_per_px if mm_per_px else NOMINAL_PX_PER_MM
     matching = match_plants(truth, predicted, max_distance_px=match_distance_mm * px_per_mm)
     errors = plant_errors(
         matching, image=sample.path.name, mm_per_px=mm_per_px, tolerance_mm=tolerance_mm
@@ -293,23 +312,18 @@ def evaluate(
     data_dir: str | os.PathLike[str],
     *,
     out_dir: str | os.PathLike[str],
-    scale: float | None = None,
-    tta: bool | str = False,
+    settings: PredictSettings | None = None,
     tracker: Tracker | None = None,
     limit: int | None = None,
-    backend: str | None = None,
     fit_temperature: bool = False,
     fit_masks: bool = False,
-    expected_plants: int = 5,
-    threshold: float = 0.5,
     tolerance_mm: float = TOLERANCE_MM,
     confident: float = CONFIDENT_TIP,
     match_distance_mm: float = 5.0,
     bins: int = DEFAULT_BINS,
     plots: bool = True,
     progress: bool = True,
-    refine: int | None = None,
-    plant_roots_only: bool = True,
+    pm: pluggy.PluginManager | None = None,
 ) -> EvaluationReport:
     """Score a model on the full labelled plates of ``data_dir`` (see the module docstring).
 
@@ -319,18 +333,18 @@ def evaluate(
         data_dir: a folder in the Hades mask convention (masks required;
             ``<stem>.landmarks.json`` optional).
         out_dir: where the report, summary and plots go (created).
-        scale: working scale (working pixels per input pixel); ``None`` uses the model's.
-        tta: test-time augmentation, as for :func:`visionkit.predict`.
+        settings: how each plate is predicted, as for :func:`visionkit.predict`
+            (:class:`~visionkit.settings.PredictSettings`; its defaults when
+            ``None``). Masks at input size are computed for scoring whatever
+            ``masks`` says; with ``plant_roots_only`` root masks are scored
+            limited to the plants' root systems, as predictions deliver them.
         tracker: where to log; ``None`` logs to MLflow (experiment
             ``evaluation``); pass :class:`visionkit.tracking.Tracker()` to log nothing.
         limit: evaluate only the first ``limit`` plates (sorted by name).
-        backend: inference runtime (``None``: the default, ONNX Runtime).
-        fit_masks: fit each class's mask threshold (see the module
-            docstring); written into the same copy of the model.
         fit_temperature: fit temperature scaling and write a calibrated copy
             of the model to ``out_dir/calibrated_model``.
-        expected_plants: seedlings per dish.
-        threshold: root probability that counts as root for landmarks.
+        fit_masks: fit each class's mask threshold (see the module
+            docstring); written into the same copy of the model.
         tolerance_mm: the robot's tolerance (1 mm).
         confident: tip confidence from which a tip counts as confident (0.8).
         match_distance_mm: farthest a predicted plant's start may be from a
@@ -338,11 +352,8 @@ def evaluate(
         bins: equal-width bins of the reliability diagram.
         plots: write the PNG plots.
         progress: show a progress bar over plates.
-        refine: radius of the edge-aware mask upsampling (as for
-            :class:`~visionkit.pipeline.Predictor`); ``None`` is the default,
-            0 upsamples bilinearly.
-        plant_roots_only: score root masks limited to the plants' root
-            systems (as :class:`~visionkit.pipeline.Predictor` does by default).
+        pm: the plugin manager for the model's architecture (default:
+            :func:`visionkit.plugins.default_plugin_manager`).
 
     Returns:
         The :class:`~visionkit.evaluation.report.EvaluationReport` (also in
@@ -359,115 +370,48 @@ def evaluate(
 
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
+    settings = (settings if settings is not None else PredictSettings()).replace(masks=False)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    predictor = Predictor(
-        model_path,
-        tta=tta,
-        backend=backend,
-        scale=scale,
-        expected_plants=expected_plants,
-        threshold=threshold,
-        masks=False,
-        refine=refine,
-        plant_roots_only=plant_roots_only,
-    )
+    predictor = Predictor(model_path, settings=settings, pm=pm)
     model = predictor.model
-    classes = tuple(model.config.classes)
-    dataset, manifest = _open_data(Path(data_dir), classes)
+    scoring = _Scoring(
+        tuple(model.config.classes),
+        tolerance_mm=tolerance_mm,
+        confident=confident,
+        match_distance_mm=match_distance_mm,
+        bins=bins,
+        progress=progress,
+    )
+    dataset, manifest = _open_data(Path(data_dir), scoring.classes)
     count = len(dataset) if limit is None else min(limit, len(dataset))
-    root = classes.index("root")
 
     run = tracker if tracker is not None else MlflowTracker(EXPERIMENT)
     run.start(
         run_name=f"{model.config.name}-v{model.config.version}@{Path(data_dir).name}",
-        tags={
-            "model_sha256": model.sha256,
-            "model_name": model.config.name,
-            "model_version": str(model.config.version),
-            "data_version": manifest.version,
-            "data_dir": str(Path(data_dir).resolve()),
-        },
+        tags=_run_tags(model, manifest.version, Path(data_dir)),
     )
     try:
         report = _evaluate_plates(
-            predictor,
-            dataset,
-            count,
-            classes=classes,
-            root=root,
-            fit_temperature=fit_temperature,
-            fit_masks=fit_masks,
-            tolerance_mm=tolerance_mm,
-            confident=confident,
-            match_distance_mm=match_distance_mm,
-            bins=bins,
-            progress=progress,
+            predictor, dataset, count, scoring, fit_temperature=fit_temperature, fit_masks=fit_masks
         )
         if report.mask_thresholds is not None:
             report.mask_thresholds = _thresholds_under_fitted_offset(
-                predictor,
-                report.mask_thresholds,
-                dataset,
-                count,
-                classes=classes,
-                root=root,
-                tolerance_mm=tolerance_mm,
-                confident=confident,
-                match_distance_mm=match_distance_mm,
-                bins=bins,
-                progress=progress,
+                predictor, report.mask_thresholds, dataset, count, scoring
             )
         report.mlflow_run_id = run.run_id
-        report.model = {
-            "name": model.config.name,
-            "version": str(model.config.version),
-            "sha256": model.sha256,
-            "path": str(model.path),
-            "temperature": float(model.config.temperature),
-        }
+        report.model = _model_record(model)
         report.data = {
             "dir": str(data_dir),
             "version": manifest.version,
             "images": count,
             "images_in_folder": len(dataset),
         }
-        report.settings = {
-            "scale": float(model.config.scale if scale is None else scale),
-            "tta": tta,
-            "refine": predictor.refine,
-            "plant_roots_only": predictor.plant_roots_only,
-            "backend": predictor.backend,
-            "limit": limit,
-            "tolerance_mm": tolerance_mm,
-            "confident": confident,
-            "match_distance_mm": match_distance_mm,
-            "bins": bins,
-        }
-        if report.temperature is not None or report.mask_thresholds is not None:
-            copy = _write_calibrated_copy(
-                model,
-                out,
-                temperature=None if report.temperature is None else report.temperature["fitted"],
-                mask_thresholds=(
-                    None if report.mask_thresholds is None else report.mask_thresholds["fitted"]
-                ),
-                map_offset=(
-                    None
-                    if report.mask_thresholds is None
-                    else report.mask_thresholds["map_offset"]["fitted"]
-                ),
-            )
-            for fit in (report.temperature, report.mask_thresholds):
-                if fit is not None:
-                    fit["model_copy"] = None if copy is None else str(copy)
+        report.settings = {**_settings_record(settings), "limit": limit}
+        report.settings.update(scoring.settings())
+        _write_fitted_copy(report, model, out)
         _write_outputs(report, out, plots=plots)
-        run.log_params(
-            {f"eval.{k}": v for k, v in report.settings.items()} | {"eval.images": count}
-        )
-        run.log_metrics(report.metrics(), step=0)
-        for path in report.files.values():
-            run.log_artifact(path)
+        _log_report(run, report, count)
     except BaseException:
         run.end("FAILED")
         raise
@@ -475,115 +419,219 @@ def evaluate(
     return report
 
 
+def _run_tags(model: SavedModel, data_version: str, data_dir: Path) -> dict[str, str]:
+    """The tracker tags that tie a run to the model's weights and the data's version."""
+    return {
+        "model_sha256": model.sha256,
+        "model_name": model.config.name,
+        "model_version": str(model.config.version),
+        "data_version": data_version,
+        "data_dir": str(data_dir.resolve()),
+    }
+
+
+def _model_record(model: SavedModel) -> dict[str, Any]:
+    """The report's ``model`` entry."""
+    return {
+        "name": model.config.name,
+        "version": str(model.config.version),
+        "sha256": model.sha256,
+        "path": str(model.path),
+        "temperature": float(model.config.temperature),
+    }
+
+
+def _settings_record(settings: PredictSettings) -> dict[str, Any]:
+    """The prediction settings the report's ``settings`` entry lists.
+
+    ``scale`` is ``None`` where each plate's working scale was chosen from its
+    dish (:mod:`visionkit.inference.resolution`); ``per_image`` holds each one.
+    """
+    segment = settings.segment
+    return {
+        "scale": segment.scale,
+        "tta": segment.tta,
+        "refine": segment.refine,
+        "plant_roots_only": settings.plant_roots_only,
+        "backend": segment.backend,
+    }
+
+
+def _write_fitted_copy(report: EvaluationReport, model: SavedModel, out: Path) -> None:
+    """Write the model copy with the fitted temperature and mask thresholds, if any were fit.
+
+    Each fit in the report records where the copy went (``model_copy``).
+    """
+    temperature, masks = report.temperature, report.mask_thresholds
+    if temperature is None and masks is None:
+        return
+    copy = _write_calibrated_copy(
+        model,
+        out,
+        temperature=None if temperature is None else temperature["fitted"],
+        mask_thresholds=None if masks is None else masks["fitted"],
+        map_offset=None if masks is None else masks["map_offset"]["fitted"],
+    )
+    for fit in (temperature, masks):
+        if fit is not None:
+            fit["model_copy"] = None if copy is None else str(copy)
+
+
+def _log_report(run: Tracker, report: EvaluationReport, count: int) -> None:
+    """Log the settings, the metrics and every written file to the tracker."""
+    run.log_params({f"eval.{k}": v for k, v in report.settings.items()} | {"eval.images": count})
+    run.log_metrics(report.metrics(), step=0)
+    for path in report.files.values():
+        run.log_artifact(path)
+
+
+class _PlateScores:
+    """Scores accumulated plate by plate: pixels, calibration, landmarks and the fits' data."""
+
+    def __init__(
+        self,
+        scoring: _Scoring,
+        *,
+        temperature: float,
+        count: int,
+        fit_temperature: bool,
+        fit_masks: bool,
+    ) -> None:
+        from visionkit.evaluation.mask_fit import MaskThresholdFit
+        from visionkit.training.metrics import ConfusionMatrix
+
+        self.scoring = scoring
+        self.temperature = temperature
+        self.fit_temperature = fit_temperature
+        self.mask_fit = MaskThresholdFit(scoring.classes) if fit_masks else None
+        self.total = ConfusionMatrix(len(scoring.classes))
+        self.reliability = ReliabilityAccumulator(scoring.bins)
+        self.samples = _TemperatureSamples(per_plate=max(1, TEMPERATURE_PIXELS // max(count, 1)))
+        self.per_image: list[dict[str, Any]] = []
+        self.errors: list[PlantError] = []
+        self.spurious: list[float | None] = []
+        self.n_predicted = 0
+        self.with_landmarks = 0
+
+    def add(
+        self, sample: Sample, seg: SegmentationResult, plants: list[Plant], warnings: list[str]
+    ) -> None:
+        """Score one plate's segmentation and plants against its truth."""
+        from visionkit.training.metrics import ConfusionMatrix
+
+        classes = self.scoring.classes
+        truth = sample.labels
+        matrix = ConfusionMatrix(len(classes))
+        matrix.update(_predicted_labels(seg, classes), truth)
+        self.total.merge(matrix)
+        self.reliability.update(seg.prob("root"), _coverage(truth, seg, self.scoring.root))
+        if self.mask_fit is not None:
+            self.mask_fit.add(seg, truth)
+        if self.fit_temperature:
+            self.samples.add(seg, truth, self.temperature)
+        scores = {
+            k: v
+            for k, v in matrix.summary(classes).items()
+            if k.endswith(("_f1", "_iou")) and not k.startswith("background")
+        }
+        record: dict[str, Any] = {
+            "image": sample.path.name,
+            "scale": float(seg.scale),
+            "scores": _finite(scores),
+            "plants_predicted": sum(p.tip is not None or p.start is not None for p in plants),
+            "warnings": warnings,
+        }
+        if sample.landmarks is not None:
+            record.update(self._add_landmarks(sample, plants, seg))
+        self.per_image.append(record)
+
+    def _add_landmarks(
+        self, sample: Sample, plants: list[Plant], seg: SegmentationResult
+    ) -> dict[str, Any]:
+        """Match and score one plate's plants; returns the plate's landmark record."""
+        self.with_landmarks += 1
+        errors, spurious, predicted, mm_per_px = _score_landmarks(
+            sample,
+            plants,
+            seg,
+            tolerance_mm=self.scoring.tolerance_mm,
+            match_distance_mm=self.scoring.match_distance_mm,
+        )
+        self.errors += errors
+        self.spurious += spurious
+        self.n_predicted += predicted
+        return {
+            "plants_true": len(errors),
+            "plants_missed": sum(e.predicted_plant is None for e in errors),
+            "plants_spurious": len(spurious),
+            "tip_errors_px": [e.tip_error_px for e in errors],
+            "mm_per_px": mm_per_px,
+        }
+
+    def report(self, model: SavedModel) -> EvaluationReport:
+        """The scores as a report; its model, data and settings are filled by the caller."""
+        classes = self.scoring.classes
+        landmarks = None
+        if self.with_landmarks:
+            landmarks = summarize_landmarks(
+                self.errors,
+                spurious_confidences=self.spurious,
+                n_predicted=self.n_predicted,
+                tolerance_mm=self.scoring.tolerance_mm,
+                confident=self.scoring.confident,
+            ).to_dict()
+        fitted = None
+        if self.fit_temperature and self.samples.labels:
+            fitted = self.samples.fit(self.temperature, self.scoring.root)
+        thresholds = None
+        if self.mask_fit is not None and self.mask_fit.counts:
+            config = model.config
+            thresholds = self.mask_fit.result(dict(config.mask_thresholds), config.map_offset)
+        return EvaluationReport(
+            model={},
+            data={},
+            settings={},
+            classes=list(classes),
+            segmentation=self.total.summary(classes),
+            confusion_matrix=self.total.matrix.tolist(),
+            per_image=self.per_image,
+            landmarks=landmarks,
+            plants=[e.to_dict() for e in self.errors],
+            calibration=self.reliability.result().to_dict(),
+            temperature=fitted,
+            mask_thresholds=thresholds,
+            created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        )
+
+
 def _evaluate_plates(
     predictor: Predictor,
     dataset: HadesDataset,
     count: int,
+    scoring: _Scoring,
     *,
-    classes: tuple[str, ...],
-    root: int,
     fit_temperature: bool,
     fit_masks: bool,
-    tolerance_mm: float,
-    confident: float,
-    match_distance_mm: float,
-    bins: int,
-    progress: bool,
 ) -> EvaluationReport:
-    """Run and score every plate; the report's model, data and settings are filled by the caller."""
+    """Run and score the first ``count`` plates, with a progress bar."""
     from tqdm import tqdm
 
-    from visionkit.evaluation.mask_fit import MaskThresholdFit
-    from visionkit.training.metrics import ConfusionMatrix
-
-    mask_fit = MaskThresholdFit(classes) if fit_masks else None
-    total = ConfusionMatrix(len(classes))
-    reliability = ReliabilityAccumulator(bins)
-    samples = _TemperatureSamples(per_plate=max(1, TEMPERATURE_PIXELS // max(count, 1)))
-    per_image: list[dict[str, Any]] = []
-    errors: list[PlantError] = []
-    spurious: list[float | None] = []
-    n_predicted = 0
-    with_landmarks = 0
-    temperature = float(predictor.model.config.temperature)
-    bar = tqdm(total=count, unit="plate", desc="evaluate", disable=not progress)
+    scores = _PlateScores(
+        scoring,
+        temperature=float(predictor.model.config.temperature),
+        count=count,
+        fit_temperature=fit_temperature,
+        fit_masks=fit_masks,
+    )
+    bar = tqdm(total=count, unit="plate", desc="evaluate", disable=not scoring.progress)
     try:
         for index in range(count):
             sample = dataset[index]
-            seg, plants, warnings = _segment_and_find(predictor, sample.image)
-            truth = sample.labels
-            matrix = ConfusionMatrix(len(classes))
-            matrix.update(_predicted_labels(seg, classes), truth)
-            total.merge(matrix)
-            reliability.update(seg.prob("root"), _coverage(truth, seg, root))
-            if mask_fit is not None:
-                mask_fit.add(seg, truth)
-            if fit_temperature:
-                samples.add(seg, truth, temperature)
-            record: dict[str, Any] = {
-                "image": sample.path.name,
-                "scores": _finite(
-                    {
-                        k: v
-                        for k, v in matrix.summary(classes).items()
-                        if k.endswith(("_f1", "_iou")) and not k.startswith("background")
-                    }
-                ),
-                "plants_predicted": sum(p.tip is not None or p.start is not None for p in plants),
-                "warnings": warnings,
-            }
-            if sample.landmarks is not None:
-                with_landmarks += 1
-                plate_errors, plate_spurious, predicted, mm_per_px = _score_landmarks(
-                    sample,
-                    plants,
-                    seg,
-                    tolerance_mm=tolerance_mm,
-                    match_distance_mm=match_distance_mm,
-                )
-                errors += plate_errors
-                spurious += plate_spurious
-                n_predicted += predicted
-                record.update(
-                    plants_true=len(plate_errors),
-                    plants_missed=sum(e.predicted_plant is None for e in plate_errors),
-                    plants_spurious=len(plate_spurious),
-                    tip_errors_px=[e.tip_error_px for e in plate_errors],
-                    mm_per_px=mm_per_px,
-                )
-            per_image.append(record)
+            scores.add(sample, *_segment_and_find(predictor, sample.image, sample.path.name))
             bar.update()
     finally:
         bar.close()
-    landmarks = None
-    if with_landmarks:
-        landmarks = summarize_landmarks(
-            errors,
-            spurious_confidences=spurious,
-            n_predicted=n_predicted,
-            tolerance_mm=tolerance_mm,
-            confident=confident,
-        ).to_dict()
-    fitted = samples.fit(temperature, root) if fit_temperature and samples.labels else None
-    thresholds = None
-    if mask_fit is not None and mask_fit.counts:
-        config = predictor.model.config
-        thresholds = mask_fit.result(dict(config.mask_thresholds), config.map_offset)
-    return EvaluationReport(
-        model={},
-        data={},
-        settings={},
-        classes=list(classes),
-        segmentation=total.summary(classes),
-        confusion_matrix=total.matrix.tolist(),
-        per_image=per_image,
-        landmarks=landmarks,
-        plants=[e.to_dict() for e in errors],
-        calibration=reliability.result().to_dict(),
-        temperature=fitted,
-        mask_thresholds=thresholds,
-        created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    )
+    return scores.report(predictor.model)
 
 
 def _thresholds_under_fitted_offset(
@@ -591,7 +639,7 @@ def _thresholds_under_fitted_offset(
     fit: dict[str, Any],
     dataset: HadesDataset,
     count: int,
-    **options: Any,
+    scoring: _Scoring,
 ) -> dict[str, Any]:
     """The mask-threshold fit, redone under the fitted map offset when it moved.
 
@@ -617,9 +665,9 @@ def _thresholds_under_fitted_offset(
         predictor.with_model(shifted),
         dataset,
         count,
+        scoring,
         fit_temperature=False,
         fit_masks=True,
-        **options,
     ).mask_thresholds
     assert second is not None
     again = second["map_offset"]
@@ -652,7 +700,7 @@ def _write_outputs(report: EvaluationReport, out: Path, *, plots: bool) -> None:
             path = draw.plot_tip_errors(
                 with_px,
                 out / PLOT_FILES["tip_errors"],
-                tolerance_mm=tolerance * _NOMINAL_PX_PER_MM,
+                tolerance_mm=tolerance * NOMINAL_PX_PER_MM,
                 unit="px",
             )
         report.files["tip_errors"] = str(path)

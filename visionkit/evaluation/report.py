@@ -133,7 +133,8 @@ class EvaluationReport:
         segmentation: flat scores over all pixels of all plates
             (``root_f1``, ``root_iou``, ``mean_f1``, ``accuracy``...).
         confusion_matrix: pixel counts, rows truth, columns prediction.
-        per_image: per plate: ``image``, its ``scores``, plant counts, warnings.
+        per_image: per plate: ``image``, its working ``scale``, ``scores``,
+            plant counts, warnings.
         landmarks: a :class:`~visionkit.evaluation.landmark_metrics.LandmarkSummary`
             as a dict, or ``None`` without landmark files.
         plants: every ground-truth plant's errors (``PlantError`` dicts).

@@ -15,6 +15,8 @@ The pieces, one idea per module:
     per-pixel uncertainty and per-class confidence;
 :mod:`~visionkit.inference.ood`
     the image-level out-of-distribution score;
+:mod:`~visionkit.inference.resolution`
+    the working scale that shows any camera's plate at the model's resolution;
 :mod:`~visionkit.inference.segment`
     :func:`segment_image`, which ties them together into a
     :class:`SegmentationResult`.
@@ -41,7 +43,10 @@ class confidence (``confidence.root`` / ``shoot`` / ``seed``)
 image confidence (``confidence.image``)
     ``1 - ood_score``: how much the input looks like the Hades plates the
     model was trained on (agar grey level, sensor noise, contrast, a dish
-    found, no colour); see :mod:`~visionkit.inference.ood`.
+    found, no colour); see :mod:`~visionkit.inference.ood`. It is lowered
+    where the dish was not measured (the plate's scale is assumed) and for a
+    plate far below the model's resolution; see
+    :mod:`~visionkit.inference.resolution`.
 """
 
 from __future__ import annotations

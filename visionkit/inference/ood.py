@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from visionkit.imageio import to_grey
+
 __all__ = ["HADES_RANGES", "WARN_ABOVE", "OodReport", "image_statistics", "ood_score"]
 
 #: statistic -> (low, high, tolerance): Hades-like ranges, see the module docstring.
@@ -95,12 +97,6 @@ class OodReport:
         )
 
 
-def _grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    return np.asarray(image[:, :, :3].mean(axis=2), dtype=np.float32).round().astype(np.uint8)
-
-
 def image_statistics(image: np.ndarray, bbox: tuple[int, int, int, int] | None) -> dict[str, float]:
     """The statistics of the module docstring, over ``bbox`` (the dish) or the whole image."""
     import cv2
@@ -114,7 +110,7 @@ def image_statistics(image: np.ndarray, bbox: tuple[int, int, int, int] | None) 
         sample = region[::4, ::4, :3].astype(np.float32)
         spread_rgb = sample.max(axis=2) - sample.min(axis=2)
         colour = float(spread_rgb.mean() / 255.0) if spread_rgb.size else 0.0
-    grey = _grey(region)
+    grey = to_grey(region)
     if grey.size == 0:
         return {"agar": 0.0, "noise": 0.0, "contrast": 0.0, "spread": 0.0, "edges": 0.0}
     agar = float(np.median(grey[::4, ::4]))
@@ -126,7 +122,7 @@ def image_statistics(image: np.ndarray, bbox: tuple[int, int, int, int] | None) 
     else:
         noise = 0.0
     thumb = cv2.resize(grey, (_THUMB, _THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
-    whole = thumb if bbox is None else _grey(image)
+    whole = thumb if bbox is None else to_grey(image)
     if whole is not thumb:
         whole = cv2.resize(whole, (_THUMB, _THUMB), interpolation=cv2.INTER_AREA)
     contrast = agar - float(np.percentile(whole, 0.5))

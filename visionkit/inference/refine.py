@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from visionkit.settings import DEFAULT_REFINE_RADIUS
+
 __all__ = ["DEFAULT_EPS", "DEFAULT_RADIUS", "GUIDE_SIGMA", "guided_upsample"]
 
 #: Window radius in working pixels (a 7 x 7 window, 14 input pixels at half scale).
-DEFAULT_RADIUS = 3
+DEFAULT_RADIUS = DEFAULT_REFINE_RADIUS
 
 #: Regularisation of the slope ``a`` (grey levels in [0, 1]): small, so edges
 #: of a few grey levels of contrast, like faint root tips, still guide.

@@ -37,6 +37,7 @@ import numpy as np
 
 from visionkit.exceptions import ModelError
 from visionkit.modelfolder import SavedModel
+from visionkit.settings import BACKENDS
 
 __all__ = [
     "BACKENDS",
@@ -53,9 +54,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Backend names accepted by :func:`make_runtime`.
-BACKENDS: tuple[str, ...] = ("torch", "torchscript", "onnx", "onnx-int8")
 
 #: ONNX opset of exported models.
 OPSET = 17

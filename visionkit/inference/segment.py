@@ -5,9 +5,9 @@
 1. find the dish (:func:`visionkit.data.dish.detect_dish`) and crop to its
    box; with no dish found, segment the whole image and say so in
    ``warnings``;
-2. rescale the crop by the working ``scale`` (the model's
-   ``ModelConfig.scale`` unless given) and normalise it with
-   ``ModelConfig.normalize``;
+2. rescale the crop to the model's resolution, from the dish's measured size
+   (:mod:`~visionkit.inference.resolution`; a ``scale`` given in the
+   settings is used as it is), and normalise it with ``ModelConfig.normalize``;
 3. run the model on overlapping tiles in batches through a runtime
    (:mod:`~visionkit.inference.runtime`), divide the logits by
    ``ModelConfig.temperature``, softmax, and blend the tiles with cosine
@@ -33,9 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from visionkit.data.dish import NOMINAL_PX_PER_MM
 from visionkit.exceptions import ImageError, ModelError
+from visionkit.imageio import check_image, to_grey
 from visionkit.inference.offset import shift_maps
-from visionkit.inference.refine import DEFAULT_RADIUS, GUIDE_SIGMA, guided_upsample
+from visionkit.inference.refine import GUIDE_SIGMA, guided_upsample
+from visionkit.inference.resolution import Resolution, choose_resolution
 from visionkit.inference.temperature import softmax
 from visionkit.inference.tiling import TileBlender, balanced_tile, tiles
 from visionkit.inference.tta import flip, flips_for, unflip
@@ -44,23 +47,19 @@ from visionkit.inference.uncertainty import (
     combine_uncertainty,
     predictive_entropy,
 )
-from visionkit.modelfolder import SavedModel
+from visionkit.modelfolder import ModelConfig, SavedModel
+from visionkit.settings import SegmentSettings
 
 if TYPE_CHECKING:
     from visionkit.data.dish import Dish
     from visionkit.inference.runtime import Runtime
 
-__all__ = ["DEFAULT_BACKEND", "MULTIPLE", "SegmentationResult", "segment_image"]
+__all__ = ["MULTIPLE", "SegmentationResult", "segment_image"]
 
 logger = logging.getLogger(__name__)
 
 #: Tile sides are rounded up to a multiple of this (a 5-level U-Net halves 5 times).
 MULTIPLE = 32
-
-#: The backend used when none is named: the fastest on CPU (see the benchmark).
-DEFAULT_BACKEND = "onnx"
-
-_NOMINAL_PX_PER_MM = 20.0
 
 #: Classes whose edges are edges in the image, so edge-aware upsampling
 #: sharpens them. An occluded root lies under a droplet whose rim is the
@@ -113,6 +112,9 @@ class SegmentationResult:
             right of / below the image (``ModelConfig.map_offset``). The maps
             are kept as the model made them; point mappings, masks at input
             size and :meth:`working_coverage` take the offset into account.
+        resolution: how the plate's resolution compared with the model's and
+            why ``scale`` was chosen (:mod:`~visionkit.inference.resolution`);
+            ``None`` for results built by hand (taken as nominal Hades).
     """
 
     probabilities: np.ndarray
@@ -132,6 +134,7 @@ class SegmentationResult:
     root_support: np.ndarray | None = field(default=None, repr=False)
     mask_thresholds: dict[str, float] = field(default_factory=dict)
     map_offset: tuple[float, float] = (0.0, 0.0)
+    resolution: Resolution | None = None
 
     @functools.cached_property
     def uncertainty(self) -> np.ndarray:
@@ -169,9 +172,18 @@ class SegmentationResult:
 
     @property
     def working_px_per_mm(self) -> float:
-        """Working pixels per millimetre (from the dish; nominal Hades 20 px/mm without one)."""
+        """Working pixels per millimetre: from the dish, else the resolution assumed.
+
+        Without a measured dish, the plate is taken to be at the resolution
+        the model was trained on (nominal Hades 20 px/mm when unknown).
+        """
         mm = self.mm_per_px
-        per_input = 1.0 / mm if mm else _NOMINAL_PX_PER_MM
+        if mm:
+            per_input = 1.0 / mm
+        elif self.resolution is not None:
+            per_input = self.resolution.assumed_px_per_mm
+        else:
+            per_input = NOMINAL_PX_PER_MM
         return per_input * float(np.mean(self.scale_xy))
 
     def index(self, name: str) -> int:
@@ -314,31 +326,24 @@ class SegmentationResult:
         return class_confidence(self.probabilities, self.classes, present)
 
 
-def _grey(pixels: np.ndarray) -> np.ndarray:
-    """The model-input crop as one grey channel (a view when it is grey already)."""
-    if pixels.ndim == 2:
-        return pixels
-    import cv2
-
-    return np.asarray(cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY))
-
-
 def _model_input(image: np.ndarray, in_channels: int) -> np.ndarray:
     """The image as the model wants it: ``(H, W)`` grey or ``(H, W, 3)`` colour uint8."""
-    import cv2
-
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
+    if in_channels == 1 or (image.ndim == 3 and image.shape[2] == 1):
+        image = to_grey(image)
     if in_channels == 1:
-        if image.ndim == 3:
-            code = cv2.COLOR_RGBA2GRAY if image.shape[2] == 4 else cv2.COLOR_RGB2GRAY
-            return np.asarray(cv2.cvtColor(np.ascontiguousarray(image), code))
         return image
     if in_channels == 3:
         if image.ndim == 2:
             return np.repeat(image[:, :, None], 3, axis=2)
         return np.ascontiguousarray(image[:, :, :3])
     raise ModelError(f"models with {in_channels} input channels are not supported; use 1 or 3")
+
+
+#: The warning where no dish was looked for, so nothing measured the plate's scale.
+_UNMEASURED = (
+    "no dish was measured ({what}), so the plate is taken to be at the resolution the "
+    "model was trained on; image confidence is lowered"
+)
 
 
 def _resolve_dish(
@@ -348,7 +353,7 @@ def _resolve_dish(
     height, width = image.shape[:2]
     whole = (0, 0, width, height)
     if dish is None or dish is False:
-        return None, whole, []
+        return None, whole, [_UNMEASURED.format(what="the whole image was segmented")]
     if isinstance(dish, str):
         if dish != "auto":
             raise ValueError(f"dish must be 'auto', None, a Dish or a bbox, got {dish!r}")
@@ -370,7 +375,7 @@ def _resolve_dish(
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
         raise ImageError(f"dish box {tuple(dish)} lies outside the {width} x {height} image")
-    return None, (x0, y0, x1, y1), []
+    return None, (x0, y0, x1, y1), [_UNMEASURED.format(what="the box given was segmented")]
 
 
 def _align_pass(probs: np.ndarray, name: str, offset: tuple[float, float]) -> np.ndarray:
@@ -440,151 +445,174 @@ def _run_pass(
     return blender.result()[:, :height, :width]
 
 
+class _PassAverage:
+    """The running mean of TTA passes' probabilities and the spread of their root maps.
+
+    Passes are added one at a time and only sums are kept: the mean of every
+    class and, over several passes, the standard deviation of the root
+    probability (``sqrt(E[p^2] - E[p]^2)``), which raises the uncertainty map
+    where the passes disagree.
+    """
+
+    def __init__(self, root_index: int | None, *, several: bool) -> None:
+        self.root_index = root_index
+        self.several = several
+        self.count = 0
+        self.passes: list[np.ndarray] = []
+        self._total: np.ndarray | None = None
+        self._root_sum: np.ndarray | None = None
+        self._root_squares: np.ndarray | None = None
+
+    def add(self, probs: np.ndarray) -> None:
+        """Add one pass's ``(C, H, W)`` probabilities (flipped back and aligned)."""
+        self.count += 1
+        self._total = probs if self._total is None else self._total + probs
+        if not self.several:
+            return
+        self.passes.append(probs.astype(np.float16))
+        if self.root_index is not None:
+            root = probs[self.root_index]
+            square = root * root
+            self._root_sum = root if self._root_sum is None else self._root_sum + root
+            self._root_squares = (
+                square if self._root_squares is None else self._root_squares + square
+            )
+
+    def mean(self) -> np.ndarray:
+        """The passes' mean probabilities (the one pass itself when there is one)."""
+        if self._total is None:
+            raise ValueError("no pass was added")
+        return self._total / np.float32(self.count) if self.count > 1 else self._total
+
+    def root_spread(self) -> np.ndarray | None:
+        """``(H, W)`` standard deviation of the root probability across passes, or ``None``."""
+        if self._root_sum is None or self._root_squares is None:
+            return None
+        n = np.float32(self.count)
+        variance = np.maximum(self._root_squares / n - (self._root_sum / n) ** 2, 0.0)
+        return np.sqrt(variance).astype(np.float32)
+
+
+def _working_planes(pixels: np.ndarray, scale: float, normalize: tuple[float, float]) -> np.ndarray:
+    """The crop resized by ``scale`` and normalised: the model's ``(C_in, h, w)`` input."""
+    import cv2
+
+    crop_h, crop_w = pixels.shape[:2]
+    work_w, work_h = max(1, round(crop_w * scale)), max(1, round(crop_h * scale))
+    if (work_w, work_h) != (crop_w, crop_h):
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        pixels = cv2.resize(pixels, (work_w, work_h), interpolation=interpolation)
+    return _normalise(pixels, normalize)
+
+
+def _segment_planes(
+    run: Runtime, planes: np.ndarray, config: ModelConfig, settings: SegmentSettings
+) -> _PassAverage:
+    """Every TTA pass of the model over ``planes``, flipped back, aligned and averaged."""
+    passes = flips_for(settings.tta)
+    classes = tuple(config.classes)
+    average = _PassAverage(
+        classes.index("root") if "root" in classes else None, several=len(passes) > 1
+    )
+    tile = _round_up(settings.tile, MULTIPLE)
+    for name in passes:
+        probs = _run_pass(
+            run,
+            flip(planes, name),
+            classes=len(classes),
+            tile=tile,
+            overlap=settings.overlap,
+            batch=settings.batch,
+            temperature=float(config.temperature),
+        )
+        average.add(_align_pass(unflip(probs, name), name, config.map_offset))
+    return average
+
+
 def segment_image(
     model: SavedModel,
     image: np.ndarray,
+    settings: SegmentSettings | None = None,
     *,
-    scale: float | None = None,
-    tile: int = 768,
-    overlap: int = 64,
-    batch: int = 2,
-    tta: bool | str | Sequence[str] = False,
-    backend: str = DEFAULT_BACKEND,
     dish: Any = "auto",
-    threads: int | None = None,
     dtype: Any = np.float32,
     runtime: Runtime | None = None,
-    refine: int = DEFAULT_RADIUS,
+    **overrides: Any,
 ) -> SegmentationResult:
     """Per-class probability maps of a plate image (see the module docstring).
 
     Args:
         model: a loaded model (:func:`visionkit.modelfolder.load_model`).
         image: ``uint8`` ``(H, W)`` grey or ``(H, W, 3|4)`` colour.
-        scale: working pixels per input pixel; ``None`` uses ``model.config.scale``.
-        tile: largest tile side in working pixels; sides are balanced so a
-            dish needs as few tiles as this allows with the least padding
-            (a half-scale dish: 2 x 2 tiles of 736), multiples of 32.
-        overlap: pixels neighbouring tiles share; blended with cosine windows.
-        batch: tiles per model call.
-        tta: ``False``, ``True`` (horizontal flip), ``"flips"`` (horizontal
-            and vertical) or a list of ``"identity"``/``"hflip"``/``"vflip"``.
-        backend: ``"onnx"`` (default, fastest on CPU), ``"torch"``,
-            ``"torchscript"`` or ``"onnx-int8"``.
+        settings: how the network is run (:class:`~visionkit.settings.SegmentSettings`:
+            runtime, scale, tiles, TTA, mask upsampling); default settings when ``None``.
+            Tiles are balanced so a dish needs as few as ``settings.tile``
+            allows with the least padding (a half-scale dish: 2 x 2 tiles of
+            736), multiples of 32; neighbours share ``overlap`` pixels,
+            blended with cosine windows.
         dish: ``"auto"`` (detect and crop), ``None`` (whole image), a
             :class:`~visionkit.data.dish.Dish`, or an ``(x0, y0, x1, y1)`` box.
-        threads: CPU threads for the runtime; ``None`` keeps its default.
         dtype: ``np.float32`` or ``np.float16`` for the stored probabilities.
-        runtime: a ready runtime to use instead of building ``backend``'s.
-        refine: radius in working pixels of the edge-aware upsampling of
-            masks to the input size (:mod:`~visionkit.inference.refine`); 0
-            upsamples bilinearly.
+        runtime: a ready runtime to use instead of building ``settings.backend``'s.
+        **overrides: single settings to change (``tta=True``, ``tile=512``),
+            applied with :meth:`SegmentSettings.replace`, so they are checked too.
 
     Raises:
         ImageError: ``image`` is not a non-empty uint8 2-D or 3-D array.
         ModelError: the model's output does not fit its config.
-        ValueError: a bad ``scale``, ``tile``, ``overlap``, ``batch`` or ``tta``.
+        SettingsError: a bad setting (also a ``ValueError``).
     """
-    import cv2
-
     from visionkit.inference.runtime import get_runtime
 
-    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
-        raise ImageError(
-            f"segment_image needs a non-empty (H, W) or (H, W, C) array, got shape "
-            f"{getattr(image, 'shape', type(image).__name__)}"
-        )
-    if image.dtype != np.uint8:
-        raise ImageError(
-            f"segment_image needs uint8 pixels, got {image.dtype}; read the file with "
-            f"visionkit.imageio.read_image"
-        )
+    settings = (settings or SegmentSettings()).replace(**overrides)
+    image = check_image(image, source="segment_image")
     config = model.config
-    scale = float(config.scale if scale is None else scale)
-    if not (math.isfinite(scale) and 0 < scale <= 4):
-        raise ValueError(f"scale must be in (0, 4], got {scale}")
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
-    passes = flips_for(tta)
-    tile = _round_up(int(tile), MULTIPLE)
-    if not 0 <= overlap < tile:
-        raise ValueError(f"overlap must be in [0, {tile}), got {overlap}")
 
     start = time.perf_counter()
     found, (x0, y0, x1, y1), warnings = _resolve_dish(image, dish)
     dish_ms = (time.perf_counter() - start) * 1000.0
+    resolution = choose_resolution(config, settings.scale, found)
+    scale = resolution.scale
+    below = resolution.warning()
+    if below is not None:
+        warnings.append(below)
 
     seg_start = time.perf_counter()
     pixels = _model_input(image, int(config.in_channels))[y0:y1, x0:x1]
-    guide = _grey(pixels) if refine > 0 else None
+    guide = to_grey(pixels) if settings.refine > 0 else None
     crop_h, crop_w = pixels.shape[:2]
-    work_w, work_h = max(1, round(crop_w * scale)), max(1, round(crop_h * scale))
-    if (work_w, work_h) != (crop_w, crop_h):
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        pixels = cv2.resize(pixels, (work_w, work_h), interpolation=interpolation)
-    planes = _normalise(pixels, config.normalize)
-
-    run = runtime or get_runtime(model, backend, threads=threads)
-    n_classes = len(config.classes)
-    total: np.ndarray | None = None
-    root_sum = root_sq = None
-    per_pass: list[np.ndarray] = []
-    root_index = config.classes.index("root") if "root" in config.classes else None
-    for name in passes:
-        probs = unflip(
-            _run_pass(
-                run,
-                flip(planes, name),
-                classes=n_classes,
-                tile=tile,
-                overlap=overlap,
-                batch=batch,
-                temperature=float(config.temperature),
-            ),
-            name,
-        )
-        probs = _align_pass(probs, name, config.map_offset)
-        total = probs if total is None else total + probs
-        if len(passes) > 1:
-            per_pass.append(probs.astype(np.float16))
-        if root_index is not None and len(passes) > 1:
-            root = probs[root_index]
-            root_sum = root if root_sum is None else root_sum + root
-            root_sq = root * root if root_sq is None else root_sq + root * root
-    assert total is not None
-    mean = total / np.float32(len(passes)) if len(passes) > 1 else total
-    spread = None
-    if root_sum is not None and root_sq is not None:
-        n = np.float32(len(passes))
-        variance = np.maximum(root_sq / n - (root_sum / n) ** 2, 0.0)
-        spread = np.sqrt(variance).astype(np.float32)
+    planes = _working_planes(pixels, scale, config.normalize)
+    run = runtime or get_runtime(model, settings.backend, threads=settings.threads)
+    average = _segment_planes(run, planes, config, settings)
     seg_ms = (time.perf_counter() - seg_start) * 1000.0
+    backend = str(getattr(run, "name", settings.backend))
     logger.info(
         "segmented %d x %d px (crop %d x %d at scale %.2f, %d pass(es), %s) in %.0f ms",
-        work_w,
-        work_h,
+        planes.shape[2],
+        planes.shape[1],
         crop_w,
         crop_h,
         scale,
-        len(passes),
-        getattr(run, "name", backend),
+        average.count,
+        backend,
         seg_ms,
     )
     return SegmentationResult(
-        probabilities=mean.astype(dtype, copy=False),
+        probabilities=average.mean().astype(dtype, copy=False),
         classes=tuple(config.classes),
         offset=(x0, y0),
         crop_size=(crop_w, crop_h),
         input_size=(int(image.shape[1]), int(image.shape[0])),
         scale=scale,
         dish=found,
-        disagreement=spread,
-        passes=per_pass,
+        disagreement=average.root_spread(),
+        passes=average.passes,
         warnings=warnings,
         timing_ms={"dish": dish_ms, "segment": seg_ms},
-        backend=str(getattr(run, "name", backend)),
+        backend=backend,
         guide=guide,
-        refine_radius=max(0, int(refine)),
+        refine_radius=settings.refine,
         mask_thresholds={k: float(v) for k, v in config.mask_thresholds.items()},
         map_offset=(float(config.map_offset[0]), float(config.map_offset[1])),
+        resolution=resolution,
     )

@@ -1,4 +1,4 @@
-"""predict() and Pipeline: from plate images to contract predictions and adapter output."""
+"""visionkit.pipeline: predict(), Predictor and Pipeline, from plate images to predictions."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 
 import visionkit.pipeline as predict_module
-from tests.inference.conftest import BAND_PLUGIN, band_model, draw_plate
+from tests.helpers.models import BAND_PLUGIN, band_model
+from tests.helpers.plates import draw_plate
 from visionkit.adapters.json_adapter import JsonAdapter
 from visionkit.exceptions import ImageError, ImageReadError, ImageTooLargeError, ModelError
 from visionkit.imageio import write_image
 from visionkit.modelfolder import ModelConfig, save_model
 from visionkit.pipeline import Pipeline, Predictor, predict, resolve_model
 from visionkit.plugins import get_plugin_manager
+from visionkit.prediction import Prediction
 
 
 @pytest.fixture
@@ -162,6 +164,46 @@ def test_adapters_by_name_write_files_and_objects_stay_open(tmp_path: Path) -> N
     assert [p.name for p in mine.written if p.suffix == ".json"] == ["p2.json", "p3.json"]
 
 
+class _Collecting:
+    """An adapter that keeps what it is given."""
+
+    name = "labbot"
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.closed = False
+
+    def write(self, prediction: Prediction) -> None:
+        self.written.append(prediction.image)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_an_adapter_registered_on_the_callers_plugin_manager_is_used() -> None:
+    from visionkit import hookimpl
+    from visionkit.specs import AdapterSpec
+
+    made: list[_Collecting] = []
+
+    def create(out_dir: object = None, **options: object) -> _Collecting:
+        made.append(_Collecting())
+        return made[-1]
+
+    class LabBot:
+        @hookimpl
+        def visionkit_register_adapters(self) -> list[AdapterSpec]:
+            return [AdapterSpec("labbot", create, "keeps predictions in memory")]
+
+    pm = get_plugin_manager([str(BAND_PLUGIN), LabBot()])
+    prediction = predict(
+        draw_plate().image, band_model(), adapters="labbot", pm=pm, name="p.png", backend="torch"
+    )
+    assert [adapter.written for adapter in made] == [["p.png"]]
+    assert made[0].closed
+    assert prediction.image == "p.png"
+
+
 def test_no_default_model_says_how_to_get_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -171,7 +213,7 @@ def test_no_default_model_says_how_to_get_one(
 
 
 def test_a_model_without_root_shoot_seed_is_refused(tmp_path: Path) -> None:
-    from tests.inference.band_plugin import band_net
+    from tests.helpers.band_plugin import band_net
 
     config = ModelConfig(architecture="band", classes=("background", "root"), name="two-class")
     save_model(band_net(classes=2), tmp_path / "m", config)
@@ -181,7 +223,7 @@ def test_a_model_without_root_shoot_seed_is_refused(tmp_path: Path) -> None:
 
 
 def test_model_folders_are_loaded_once(tmp_path: Path) -> None:
-    from tests.inference.band_plugin import band_net
+    from tests.helpers.band_plugin import band_net
 
     save_model(band_net(), tmp_path / "band", band_model().config)
     pm = get_plugin_manager([str(BAND_PLUGIN)])
@@ -378,7 +420,7 @@ def test_tta_passes_feed_tip_agreement_into_tip_confidence() -> None:
 
     import torch
 
-    from tests.inference.band_plugin import band_net
+    from tests.helpers.band_plugin import band_net
     from visionkit.modelfolder import SavedModel
 
     class Shifted(torch.nn.Module):

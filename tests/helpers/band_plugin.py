@@ -4,7 +4,7 @@
 level (agar light, seed light grey, shoot mid grey, root dark), so pipeline
 tests can assert what a user would notice: a dark root drawn at a known
 place is found there. It is pixel-wise, so tiling must reproduce its output
-exactly. Registered with ``--plugin tests/inference/band_plugin.py`` or
+exactly. Registered with ``--plugin tests/helpers/band_plugin.py`` or
 ``VISIONKIT_PLUGINS``, exactly as a third party's architecture would be.
 """
 
