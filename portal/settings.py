@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_q",
     "portal.accounts",
+    "portal.registry",
 ]
 
 #: Decided before the first migration: the portal's own user model (roles in

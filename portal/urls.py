@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("api/", views.api_root, name="api-root"),
     path("api/auth/", include("portal.accounts.urls")),
+    path("api/models/", include("portal.registry.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -1,0 +1,1 @@
+"""The model registry: model versions, their stages, and the audit trail of every stage change."""

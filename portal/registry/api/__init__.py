@@ -1,0 +1,1 @@
+"""The registry API: model versions, promotion and rollback."""

@@ -1,0 +1,63 @@
+"""Serializers of the registry API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from portal.registry.models import ModelVersion, Stage, StageChange
+
+__all__ = [
+    "ModelVersionSerializer",
+    "PromoteSerializer",
+    "RollbackSerializer",
+    "StageChangeSerializer",
+]
+
+
+class StageChangeSerializer(serializers.ModelSerializer[StageChange]):
+    """One audit record: who moved the version, from where to where, when and why."""
+
+    changed_by = serializers.CharField(source="changed_by.username", default=None)
+
+    class Meta:
+        model = StageChange
+        fields = ["from_stage", "to_stage", "reason", "changed_by", "changed_at"]
+
+
+class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
+    """A model version with its metrics, lineage and (in detail) its audit trail."""
+
+    registered_by = serializers.CharField(source="registered_by.username", default=None)
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id", "name", "version", "stage", "sha256", "architecture", "metrics",
+            "mlflow_run_id", "dataset_version", "code_version", "registered_by",
+            "registered_at", "stage_changed_at",
+        ]  # fmt: skip
+
+
+class ModelVersionDetailSerializer(ModelVersionSerializer):
+    """A model version with its config and audit trail."""
+
+    stage_changes = StageChangeSerializer(many=True, read_only=True)
+
+    class Meta(ModelVersionSerializer.Meta):
+        fields = [*ModelVersionSerializer.Meta.fields, "config", "stage_changes"]
+
+
+class PromoteSerializer(serializers.Serializer[Any]):
+    """Where to move a version, and why (the reason goes into the audit trail)."""
+
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class RollbackSerializer(serializers.Serializer[Any]):
+    """Which model name to roll back (the only one when omitted), and why."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    reason = serializers.CharField(max_length=2000)

@@ -1,0 +1,24 @@
+"""Reads of the registry."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from portal.registry.models import ModelVersion, Stage, StageChange
+
+__all__ = ["audit_trail", "model_versions", "production_version"]
+
+
+def model_versions() -> QuerySet[ModelVersion]:
+    """Every registered version, with who registered it."""
+    return ModelVersion.objects.select_related("registered_by")
+
+
+def production_version(name: str) -> ModelVersion | None:
+    """The version of ``name`` in production, if any."""
+    return model_versions().filter(name=name, stage=Stage.PRODUCTION).first()
+
+
+def audit_trail(version: ModelVersion) -> QuerySet[StageChange]:
+    """The version's stage changes, newest first, with who made them."""
+    return StageChange.objects.filter(model_version=version).select_related("changed_by")
