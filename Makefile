@@ -44,7 +44,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy
+	VISIONKIT_DEBUG=1 $(BIN)/mypy
 
 ## docs: build the documentation site into site/
 docs: setup

@@ -199,7 +199,18 @@ def _sqlite(name: str, url: str, netloc: str, path: str) -> dict[str, Any]:
         database = unquote(path[1:])
     if not database:
         raise _invalid(name, url, "a sqlite URL with a file path, e.g. sqlite:////data/db.sqlite3")
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": database}
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": database,
+        # The web server and the django-q2 worker write at once: wait for the
+        # lock instead of failing, take it up front, and let readers read
+        # while one writes (write-ahead log).
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
 
 
 def _postgres(name: str, url: str) -> dict[str, Any]:

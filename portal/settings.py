@@ -17,11 +17,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_database_url, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Django's generic classes (ModelAdmin[...], QuerySet[...]) subscriptable at run time too.
+django_stubs_ext.monkeypatch()
 
 # -- core -----------------------------------------------------------------
 
@@ -54,9 +58,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "portal.accounts",
     "portal.registry",
+    "portal.datasets",
+    "portal.jobs",
+    "portal.predictions",
 ]
 
 #: Decided before the first migration: the portal's own user model (roles in
@@ -65,6 +75,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the Swagger UI's included) from the process itself: no CDN, no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,10 +143,40 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.renderers.JSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.common.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.common.errors.exception_handler",
+    # ``?format=`` names an export format (GET /api/predictions/{id}/export/), not a renderer.
+    "URL_FORMAT_OVERRIDE": None,
     # Token requests are password guesses too: throttled per client address.
     "DEFAULT_THROTTLE_RATES": {"token": env_str("VISIONKIT_TOKEN_RATE", "10/minute")},
+}
+
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "visionkit portal API",
+    "DESCRIPTION": (
+        "Predictions, model registry, data sets and jobs of the visionkit portal. "
+        "Authenticate with `Authorization: Token <key>` (POST /api/auth/token/)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the project's own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "portal.registry.models.Stage",
+        "JobKindEnum": "portal.jobs.models.Kind",
+        "JobStatusEnum": "portal.jobs.models.Status",
+        "JobBackendEnum": "portal.jobs.models.Backend",
+        "PredictionSourceEnum": "portal.predictions.models.Source",
+    },
 }
 
 # -- uploads ------------------------------------------------------------------
@@ -148,6 +190,29 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 100
 #: Uploads above this are streamed to a temporary file, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+#: Largest data-set zip (POST /api/datasets/) and model archive (POST /api/models/).
+VISIONKIT_MAX_DATASET_BYTES = env_int("VISIONKIT_MAX_DATASET_MB", 500, minimum=1) * 1024 * 1024
+VISIONKIT_MAX_MODEL_BYTES = env_int("VISIONKIT_MAX_MODEL_MB", 500, minimum=1) * 1024 * 1024
+#: Largest image in pixels (width x height), checked from the header before decoding: a
+#: full Hades frame is 12.6 M pixels; a "pixel bomb" claims far more than it holds.
+VISIONKIT_MAX_IMAGE_PIXELS = env_int("VISIONKIT_MAX_IMAGE_PIXELS", 60_000_000, minimum=1)
+
+# -- jobs and models ------------------------------------------------------------
+
+#: How often a running job's worker writes its heartbeat (seconds), and how old a
+#: heartbeat may be before the reaper calls the worker dead.
+VISIONKIT_JOB_HEARTBEAT_S = env_int("VISIONKIT_JOB_HEARTBEAT_S", 5, minimum=1)
+VISIONKIT_JOB_STALE_S = env_int("VISIONKIT_JOB_STALE_S", 60, minimum=2)
+#: Training and evaluation jobs log their runs to MLflow (MLFLOW_TRACKING_URI, or the
+#: local sqlite:///mlruns.db store).
+VISIONKIT_JOB_TRACK = env_bool("VISIONKIT_JOB_TRACK", True)
+#: Local scratch folder of running jobs (their inputs and outputs before storage).
+VISIONKIT_JOB_DIR = Path(env_str("VISIONKIT_JOB_DIR", str(BASE_DIR / "var" / "jobs")))
+#: Local copies of registered models, loaded once per process.
+VISIONKIT_MODEL_CACHE = Path(
+    env_str("VISIONKIT_MODEL_CACHE", str(BASE_DIR / "var" / "model-cache"))
+)
 
 # -- auth ---------------------------------------------------------------------
 
@@ -169,8 +234,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("VISIONKIT_SESSION_HOURS", 12, minimum=1) * 3600
 SECURE_SSL_REDIRECT = env_bool("VISIONKIT_SSL_REDIRECT", not DEBUG)
-#: Load balancers probe /healthz over plain HTTP: never redirect it.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+#: Load balancers probe /healthz and /readyz over plain HTTP: never redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("VISIONKIT_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 #: Preloading is hard to undo, so it is opt-in.
@@ -188,8 +253,20 @@ if env_bool("VISIONKIT_BEHIND_PROXY", False):
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 STATIC_ROOT = Path(env_str("VISIONKIT_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+#: whitenoise serves STATIC_ROOT (filled by collectstatic); with finders it also
+#: serves straight from the apps' static folders (development, tests).
+WHITENOISE_USE_FINDERS = env_bool("VISIONKIT_STATIC_FINDERS", DEBUG)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("VISIONKIT_MEDIA_ROOT", str(BASE_DIR / "media")))
+
+#: Uploaded and produced files (models, data sets, predictions) go through
+#: ``storages["default"]``: local files here; the Azure settings swap the backend.
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed copies made by collectstatic; names are not hashed, so a page
+    # renders before collectstatic has run (tests, the first start).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,10 +1,17 @@
-"""URL map of the portal: admin, login/logout, the dashboard, ``/healthz`` and ``/api/``."""
+"""URL map of the portal: admin, login/logout, the dashboard, health and readiness, ``/api/``.
+
+The API's schema (``/api/schema/``) and its Swagger UI (``/api/docs/``, served from
+drf-spectacular-sidecar's static files) are open like ``/healthz``: they describe
+the API, they do not call it.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
 from portal import views
 
@@ -16,9 +23,19 @@ admin.site.site_title = "visionkit"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("api/", views.api_root, name="api-root"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
     path("api/auth/", include("portal.accounts.urls")),
     path("api/models/", include("portal.registry.urls")),
+    path("api/datasets/", include("portal.datasets.urls")),
+    path("api/jobs/", include("portal.jobs.urls")),
+    path("api/predictions/", include("portal.predictions.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

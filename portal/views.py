@@ -7,19 +7,25 @@ exception, so a load balancer or orchestrator can probe liveness.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from rest_framework.decorators import api_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from portal.accounts.permissions import Capability, capability_required
+from portal.accounts.permissions import Capability, capability_required, require
 from visionkit import __version__
 
-__all__ = ["api_root", "healthz", "home"]
+__all__ = ["api_root", "healthz", "home", "readyz"]
+
+logger = logging.getLogger(__name__)
 
 
 @capability_required(Capability.READ)
@@ -34,19 +40,91 @@ def home(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: answers ``{"status": "ok"}`` without login and without touching the database.
 
-    It says the process serves requests; readiness checks (database, queue)
-    belong to a separate endpoint when the apps that need them arrive.
+    It says the process serves requests; :func:`readyz` says whether it can
+    do its work.
     """
     return JsonResponse({"status": "ok"})
 
 
+def _check_database() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return connection.vendor
+
+
+def _check_queue() -> str:
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    if not broker.ping():
+        raise RuntimeError("the job queue's broker does not answer")
+    return type(broker).__name__
+
+
+def _check_model() -> str:
+    from portal.predictions import loader
+
+    version = loader.production_version()
+    if version is None:
+        raise RuntimeError("no model version is in production: promote one (manage.py promote)")
+    loader.get_predictor(version)
+    return f"{version.name} v{version.version}"
+
+
+_CHECKS: dict[str, Callable[[], str]] = {
+    "database": _check_database,
+    "queue": _check_queue,
+    "model": _check_model,
+}
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database answers, the job queue answers, the production model loads.
+
+    200 with ``{"status": "ok", "checks": {...}}`` when all three hold, 503
+    naming what failed otherwise, without login (probes carry no
+    credentials); the model is loaded once per process and kept, so a probe
+    after the first costs a lookup.
+    """
+    checks: dict[str, dict[str, str]] = {}
+    for name, check in _CHECKS.items():
+        try:
+            checks[name] = {"status": "ok", "detail": check()}
+        except Exception as exc:  # a probe reports every failure; it never raises
+            logger.warning("readiness check %s failed: %s", name, exc)
+            checks[name] = {"status": "failed", "detail": str(exc) or type(exc).__name__}
+    ready = all(check["status"] == "ok" for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
+
+
+@extend_schema(
+    responses={200: OpenApiResponse(description="the visionkit version, caller and endpoints")},
+    summary="API root",
+)
 @api_view(["GET"])
+@permission_classes([require(Capability.READ)])
 def api_root(request: Request) -> Response:
     """The API's entry point: the visionkit version, who is asking, and the endpoints."""
     return Response(
         {
             "visionkit": __version__,
             "user": request.user.get_username(),
-            "endpoints": {"healthz": reverse("healthz", request=request)},
+            "endpoints": {
+                "healthz": reverse("healthz", request=request),
+                "readyz": reverse("readyz", request=request),
+                "schema": reverse("schema", request=request),
+                "docs": reverse("api-docs", request=request),
+                "token": reverse("accounts:token", request=request),
+                "models": reverse("registry:list", request=request),
+                "datasets": request.build_absolute_uri("/api/datasets/"),
+                "jobs": request.build_absolute_uri("/api/jobs/"),
+                "predictions": request.build_absolute_uri("/api/predictions/"),
+            },
         }
     )

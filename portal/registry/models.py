@@ -45,6 +45,10 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     config = models.JSONField(default=dict, blank=True, help_text="the folder's config.json")
     mlflow_run_id = models.CharField(max_length=64, blank=True)
+    mlflow_model_version = models.CharField(
+        max_length=20, blank=True,
+        help_text="the version of MLflow's registered model of the same name, when tracked",
+    )  # fmt: skip
     dataset_version = models.CharField(
         max_length=64, blank=True, help_text="manifest hash of the training data"
     )

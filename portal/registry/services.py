@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +20,21 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
+from portal.common.errors import Conflict, PortalError
 from portal.registry.models import ModelVersion, Stage, StageChange
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
 
-__all__ = ["MODEL_FILES", "RegistryError", "promote", "register_model_folder", "rollback"]
+__all__ = [
+    "MODEL_FILES",
+    "RegistryError",
+    "promote",
+    "register_from_job",
+    "register_model_archive",
+    "register_model_folder",
+    "rollback",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +52,18 @@ MOVES: dict[str, frozenset[str]] = {
 }
 
 
-class RegistryError(ValueError):
+class RegistryError(PortalError):
     """A registry request that cannot be done; the message says why and what to do."""
 
-    def __init__(self, message: str, *, conflict: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, conflict: bool = False, problems: Iterable[str] = ()
+    ) -> None:
+        super().__init__(message, problems=problems)
         #: The request clashes with the registry's state (HTTP 409), not with its input (400).
         self.conflict = conflict
+        if conflict:
+            self.status_code = Conflict.status_code
+            self.code = Conflict.code
 
 
 def register_model_folder(
@@ -78,7 +93,10 @@ def register_model_folder(
     try:
         loaded = load_model(source)
     except VisionkitError as exc:
-        raise RegistryError(f"not a model folder visionkit can load: {exc}") from exc
+        shown = str(exc).replace(f"{source}/", "").replace(str(source), "the folder")
+        raise RegistryError(
+            f"not a model folder visionkit can load: {shown}", problems=[shown]
+        ) from exc
     name = name or loaded.config.name
     version = version or str(loaded.config.version)
     if ModelVersion.objects.filter(name=name, version=version).exists():
@@ -119,7 +137,93 @@ def register_model_folder(
         _remove(stored)
         raise
     logger.info("registered %s v%s (%s) from %s", name, version, loaded.sha256[:12], source)
+    from portal.registry import mlflow_sync
+
+    transaction.on_commit(lambda: mlflow_sync.link_version(created.pk))
     return created
+
+
+def register_model_archive(
+    *, upload: Any, user: User | None, name: str | None = None, version: str | None = None
+) -> ModelVersion:
+    """Register a zipped model folder as a ``candidate`` (checked before anything is loaded).
+
+    Raises:
+        RegistryError: a pickle or stray file, a missing file, or weights that do not
+            match the config (missing or mis-shaped tensors); or the version is taken.
+        ArchiveError: not a zip, or an unsafe one.
+        TooLarge: over ``VISIONKIT_MAX_MODEL_MB``.
+    """
+    from portal.registry.archives import model_folder_from_zip
+
+    with model_folder_from_zip(upload) as folder:
+        return register_model_folder(
+            folder=folder, user=user, name=name, version=version,
+            reason=f"registered from {getattr(upload, 'name', None) or 'an archive'}",
+        )  # fmt: skip
+
+
+def _job_version(name: str, wanted: str, job_pk: int) -> str:
+    if not ModelVersion.objects.filter(name=name, version=wanted).exists():
+        return wanted
+    return f"{wanted}-job{job_pk}"
+
+
+def register_from_job(
+    *, job: Any, user: User | None, name: str | None = None, version: str | None = None
+) -> ModelVersion:
+    """Register the model a finished training job stored, with the job's lineage.
+
+    The job's model folder is in storage under ``job.result["model_folder"]``.
+    Without ``version``, the trained config's version is used when it is free
+    for the name, else ``<version>-job<pk>``. Sets ``job.result_model``.
+
+    Raises:
+        RegistryError: not a training job, not finished, no model stored, or registered already.
+    """
+    import json
+    import tempfile
+
+    if job.kind != "train":
+        raise RegistryError(f"job {job.pk} is a {job.kind} job; only training jobs make models",
+                            conflict=True)  # fmt: skip
+    if job.result_model_id is not None:
+        raise RegistryError(
+            f"job {job.pk}'s model is registered already as version id {job.result_model_id}",
+            conflict=True,
+        )
+    prefix = (job.result or {}).get("model_folder")
+    if job.status not in ("running", "succeeded") or not prefix:
+        raise RegistryError(
+            f"job {job.pk} is {job.status} and left no model; register a succeeded training job",
+            conflict=True,
+        )
+    storage = storages["default"]
+    with tempfile.TemporaryDirectory(prefix="visionkit-job-model-") as scratch:
+        folder = Path(scratch)
+        for filename in MODEL_FILES:
+            stored = f"{prefix}/{filename}"
+            if storage.exists(stored):
+                with storage.open(stored, "rb") as src:
+                    (folder / filename).write_bytes(src.read())
+        config = (
+            json.loads((folder / "config.json").read_text())
+            if (folder / "config.json").is_file()
+            else {}
+        )
+        name = name or str(config.get("name") or "root-unet")
+        version = version or _job_version(name, str(config.get("version") or "1"), job.pk)
+        result = job.result or {}
+        registered = register_model_folder(
+            folder=folder, user=user, name=name, version=version,
+            mlflow_run_id=str(result.get("mlflow_run_id") or ""),
+            dataset_version=job.dataset.version if job.dataset_id else "",
+            code_version=str(result.get("code_version") or ""),
+            reason=f"trained by job {job.pk}",
+        )  # fmt: skip
+    job.result_model = registered
+    job.save(update_fields=["result_model"])
+    return registered
 
 
 def _store_files(source: Path, prefix: str) -> list[str]:
@@ -182,6 +286,7 @@ def promote(
         if current is not None:
             _move(current, _ARCHIVED, f"replaced by v{version.version}: {reason}", user)
     _move(version, stage, reason, user)
+    _sync_aliases(version.name)
     return version
 
 
@@ -214,7 +319,15 @@ def rollback(*, name: str, reason: str, user: User) -> ModelVersion:
     target = ModelVersion.objects.select_for_update().get(pk=previous.model_version.pk)
     _move(current, _ARCHIVED, f"rolled back: {reason}", user)
     _move(target, _PRODUCTION, f"rollback from v{current.version}: {reason}", user)
+    _sync_aliases(name)
     return target
+
+
+def _sync_aliases(name: str) -> None:
+    """After the commit, make MLflow's aliases of ``name`` follow the portal's stages."""
+    from portal.registry import mlflow_sync
+
+    transaction.on_commit(lambda: mlflow_sync.sync_aliases(name))
 
 
 def _move(version: ModelVersion, stage: str, reason: str, user: Any) -> None:

@@ -270,3 +270,24 @@ def test_a_misregistered_model_gets_its_map_offset_and_thresholds_in_two_passes(
     assert offset["fitted"] == pytest.approx([0.0, 0.0], abs=0.051)
     assert offset["residual_after"] == pytest.approx([0.0, 0.0], abs=0.05)
     assert fit["f1_fitted"]["root"] > 0.99  # counted under the fitted offset
+
+
+def test_on_plate_reports_each_plate_and_its_exception_stops_the_run(
+    oracle_model: SavedModel, drawn_folder: Path, tmp_path: Path
+) -> None:
+    calls: list[tuple[int, int]] = []
+    evaluate(oracle_model, drawn_folder, out_dir=tmp_path / "a", tracker=Tracker(),
+             settings=TORCH, plots=False, progress=False,
+             on_plate=lambda *a: calls.append(a))  # fmt: skip
+    assert calls == [(1, 2), (2, 2)]
+
+    class StopError(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise StopError
+
+    with pytest.raises(StopError):
+        evaluate(oracle_model, drawn_folder, out_dir=tmp_path / "b", tracker=Tracker(),
+                 settings=TORCH, plots=False, progress=False, on_plate=stop)  # fmt: skip
+    assert not (tmp_path / "b" / "report.json").exists()

@@ -94,6 +94,18 @@ def test_a_small_plate_is_resampled_flagged_and_mapped_back_to_its_pixels() -> N
         assert math.dist((plant.tip.x, plant.tip.y), tip) <= 1.0 * px_per_mm  # 1 mm
 
 
+def test_a_small_plate_gets_its_masks_at_its_own_size() -> None:
+    """Maps worked out larger than the plate are brought down to it, not "up-sampled"."""
+    plate = draw_plate()
+    prediction = predict(plate.image, _hades_band_model(), backend="torch")
+    height, width = plate.image.shape[:2]
+    for name in ("root", "shoot", "seed"):
+        mask = prediction.mask_arrays[name]
+        assert mask.shape == (height, width), name
+        assert set(np.unique(mask)) <= {0, 255}, name
+    assert prediction.mask_arrays["root"].any()
+
+
 @pytest.mark.parametrize("dish", [None, (100, 10, 560, 470)])
 def test_where_the_dish_is_not_measured_the_image_confidence_says_so(dish: object) -> None:
     plate = draw_plate()

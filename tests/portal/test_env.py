@@ -87,7 +87,9 @@ def test_env_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_sqlite_absolute_and_relative_paths() -> None:
     absolute = env_database_url(environ={"DATABASE_URL": "sqlite:////srv/visionkit/db.sqlite3"})
-    assert absolute == {"ENGINE": "django.db.backends.sqlite3", "NAME": "/srv/visionkit/db.sqlite3"}
+    assert absolute["ENGINE"] == "django.db.backends.sqlite3"
+    assert absolute["NAME"] == "/srv/visionkit/db.sqlite3"
+    assert absolute["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     relative = env_database_url(environ={"DATABASE_URL": "sqlite:///db.sqlite3"})
     assert relative["NAME"] == "db.sqlite3"
     memory = env_database_url(environ={"DATABASE_URL": "sqlite://:memory:"})

@@ -55,6 +55,7 @@ import logging
 import math
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -323,6 +324,7 @@ def evaluate(
     bins: int = DEFAULT_BINS,
     plots: bool = True,
     progress: bool = True,
+    on_plate: Callable[[int, int], None] | None = None,
     pm: pluggy.PluginManager | None = None,
 ) -> EvaluationReport:
     """Score a model on the full labelled plates of ``data_dir`` (see the module docstring).
@@ -352,6 +354,9 @@ def evaluate(
         bins: equal-width bins of the reliability diagram.
         plots: write the PNG plots.
         progress: show a progress bar over plates.
+        on_plate: called with ``(plates done, plates in all)`` after each
+            plate is scored (a job's progress); an exception it raises stops
+            the evaluation and propagates (a cancelled job).
         pm: the plugin manager for the model's architecture (default:
             :func:`visionkit.plugins.default_plugin_manager`).
 
@@ -393,8 +398,9 @@ def evaluate(
     )
     try:
         report = _evaluate_plates(
-            predictor, dataset, count, scoring, fit_temperature=fit_temperature, fit_masks=fit_masks
-        )
+            predictor, dataset, count, scoring,
+            fit_temperature=fit_temperature, fit_masks=fit_masks, on_plate=on_plate,
+        )  # fmt: skip
         if report.mask_thresholds is not None:
             report.mask_thresholds = _thresholds_under_fitted_offset(
                 predictor, report.mask_thresholds, dataset, count, scoring
@@ -612,8 +618,9 @@ def _evaluate_plates(
     *,
     fit_temperature: bool,
     fit_masks: bool,
+    on_plate: Callable[[int, int], None] | None = None,
 ) -> EvaluationReport:
-    """Run and score the first ``count`` plates, with a progress bar."""
+    """Run and score the first ``count`` plates, with a progress bar and ``on_plate`` calls."""
     from tqdm import tqdm
 
     scores = _PlateScores(
@@ -629,6 +636,8 @@ def _evaluate_plates(
             sample = dataset[index]
             scores.add(sample, *_segment_and_find(predictor, sample.image, sample.path.name))
             bar.update()
+            if on_plate is not None:
+                on_plate(index + 1, count)
     finally:
         bar.close()
     return scores.report(predictor.model)

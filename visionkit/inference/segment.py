@@ -284,8 +284,15 @@ class SegmentationResult:
         margin = target - (others.max(axis=0).astype(np.float32) if len(others) else 0.0)
         margin = shift_maps(np.asarray(margin, np.float32)[None], self.map_offset)[0]
         cw, ch = self.crop_size
+        ww, wh = self.working_size
         if (cw, ch) != self.working_size:
-            if self.guide is not None and self.refine_radius > 0 and name in REFINED_CLASSES:
+            upsampling = ww <= cw and wh <= ch  # not so for a plate below the model's resolution
+            if (
+                upsampling
+                and self.guide is not None
+                and self.refine_radius > 0
+                and name in REFINED_CLASSES
+            ):
                 margin = guided_upsample(
                     margin,
                     self.guide,
@@ -293,7 +300,8 @@ class SegmentationResult:
                     guide_sigma=GUIDE_SIGMA.get(name, 0.0),
                 )
             else:
-                margin = cv2.resize(margin, (cw, ch), interpolation=cv2.INTER_LINEAR)
+                shrink = cv2.INTER_LINEAR if upsampling else cv2.INTER_AREA
+                margin = cv2.resize(margin, (cw, ch), interpolation=shrink)
         margin = np.asarray(margin, dtype=np.float32)
         if name in SUPPORTED_CLASSES and self.root_support is not None:
             margin[~self._support_at_crop_size(self.root_support)] = OUTSIDE_SUPPORT

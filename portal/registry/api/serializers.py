@@ -11,6 +11,7 @@ from portal.registry.models import ModelVersion, Stage, StageChange
 __all__ = [
     "ModelVersionSerializer",
     "PromoteSerializer",
+    "RegisterSerializer",
     "RollbackSerializer",
     "StageChangeSerializer",
 ]
@@ -35,7 +36,8 @@ class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
         model = ModelVersion
         fields = [
             "id", "name", "version", "stage", "sha256", "architecture", "metrics",
-            "mlflow_run_id", "dataset_version", "code_version", "registered_by",
+            "mlflow_run_id", "mlflow_model_version", "dataset_version", "code_version",
+            "registered_by",
             "registered_at", "stage_changed_at",
         ]  # fmt: skip
 
@@ -61,3 +63,19 @@ class RollbackSerializer(serializers.Serializer[Any]):
 
     name = serializers.CharField(max_length=100, required=False)
     reason = serializers.CharField(max_length=2000)
+
+
+class RegisterSerializer(serializers.Serializer[Any]):
+    """``POST /api/models/``: a model-folder zip as ``file``, or a finished training ``job``."""
+
+    file = serializers.FileField(
+        required=False, help_text="zip of model.safetensors, config.json, MODEL_CARD.md"
+    )
+    job = serializers.IntegerField(required=False, help_text="a succeeded training job's id")
+    name = serializers.CharField(required=False, max_length=100, help_text="default: the config's")
+    version = serializers.CharField(required=False, max_length=50)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("file")) == bool(attrs.get("job")):
+            raise serializers.ValidationError("send exactly one of `file` (a zip) or `job` (an id)")
+        return attrs

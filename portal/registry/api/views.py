@@ -7,19 +7,24 @@ Thin views over :mod:`portal.registry.services` and
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts.permissions import Capability, ReadOrCapability, require
+from portal.accounts.selectors import acting_user
 from portal.registry import selectors, services
 from portal.registry.api.serializers import (
     ModelVersionDetailSerializer,
     ModelVersionSerializer,
     PromoteSerializer,
+    RegisterSerializer,
     RollbackSerializer,
 )
 from portal.registry.models import ModelVersion
@@ -27,30 +32,58 @@ from portal.registry.models import ModelVersion
 __all__ = ["ModelVersionDetail", "ModelVersionList", "PromoteView", "RollbackView"]
 
 
-class Conflict(APIException):
-    """The request clashes with the registry's state (HTTP 409)."""
+class ModelVersionFilter(django_filters.FilterSet):
+    """``?name=root-unet&stage=production&architecture=unet&registered_after=...``."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
+    registered_after = django_filters.IsoDateTimeFilter(
+        field_name="registered_at", lookup_expr="gte"
+    )
+    registered_before = django_filters.IsoDateTimeFilter(
+        field_name="registered_at", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = ["name", "stage", "architecture", "dataset_version", "mlflow_run_id"]
 
 
-def _refused(exc: services.RegistryError) -> APIException:
-    return Conflict(str(exc)) if exc.conflict else ValidationError({"detail": str(exc)})
-
-
-class ModelVersionList(generics.ListAPIView[ModelVersion]):
-    """Every model version, newest first per name; ``?name=`` and ``?stage=`` filter."""
+class ModelVersionList(generics.ListCreateAPIView[ModelVersion]):
+    """List model versions, or register one from a model-folder zip or a training job (201)."""
 
     permission_classes = [ReadOrCapability]
+    write_capability = Capability.REGISTER
     serializer_class = ModelVersionSerializer
+    filterset_class = ModelVersionFilter
+    ordering_fields = ["registered_at", "stage_changed_at", "name", "version"]
+    ordering = ["-registered_at", "-id"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self) -> QuerySet[ModelVersion]:
-        versions = selectors.model_versions()
-        for key in ("name", "stage"):
-            value = self.request.query_params.get(key)
-            if value:
-                versions = versions.filter(**{key: value})
-        return versions
+        return selectors.model_versions()
+
+    @extend_schema(
+        request={"multipart/form-data": RegisterSerializer, "application/json": RegisterSerializer},
+        responses={201: ModelVersionDetailSerializer},
+        summary="Register a model version",
+    )
+    def post(self, request: Request) -> Response:
+        """Check the archive (never unpickled) or the job, and register a candidate."""
+        body = RegisterSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        options = {
+            "user": acting_user(request),
+            "name": data.get("name"),
+            "version": data.get("version"),
+        }
+        if data.get("file"):
+            created = services.register_model_archive(upload=data["file"], **options)
+        else:
+            from portal.jobs.selectors import jobs
+
+            job = generics.get_object_or_404(jobs(), pk=data["job"])
+            created = services.register_from_job(job=job, **options)
+        return Response(ModelVersionDetailSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class ModelVersionDetail(generics.RetrieveAPIView[ModelVersion]):
@@ -68,16 +101,15 @@ class PromoteView(APIView):
 
     permission_classes = [require(Capability.PROMOTE)]
 
+    @extend_schema(request=PromoteSerializer, responses={200: ModelVersionSerializer},
+                   summary="Move a model version to a stage")  # fmt: skip
     def post(self, request: Request, pk: int) -> Response:
         body = PromoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         version = generics.get_object_or_404(selectors.model_versions(), pk=pk)
-        try:
-            moved = services.promote(
-                model_version=version, user=request.user, **body.validated_data
-            )
-        except services.RegistryError as exc:
-            raise _refused(exc) from exc
+        moved = services.promote(
+            model_version=version, user=acting_user(request), **body.validated_data
+        )
         return Response(ModelVersionSerializer(moved).data)
 
 
@@ -86,16 +118,15 @@ class RollbackView(APIView):
 
     permission_classes = [require(Capability.ROLLBACK)]
 
+    @extend_schema(request=RollbackSerializer, responses={200: ModelVersionSerializer},
+                   summary="Roll production back to the previous version")  # fmt: skip
     def post(self, request: Request) -> Response:
         body = RollbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         name = body.validated_data.get("name") or _only_name()
-        try:
-            restored = services.rollback(
-                name=name, reason=body.validated_data["reason"], user=request.user
-            )
-        except services.RegistryError as exc:
-            raise _refused(exc) from exc
+        restored = services.rollback(
+            name=name, reason=body.validated_data["reason"], user=acting_user(request)
+        )
         return Response(ModelVersionSerializer(restored).data)
 
 

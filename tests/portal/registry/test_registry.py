@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "visionkit" / "models" / "default"
 
 
-@pytest.fixture(autouse=True)
-def _media(tmp_path: Path, settings: object) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined]
-    storages._storages = {}  # the default storage reads MEDIA_ROOT when first made
-
-
 def _register(user: User, version: str) -> ModelVersion:
     return services.register_model_folder(
         folder=DEFAULT_MODEL, user=user, name="root-unet", version=version

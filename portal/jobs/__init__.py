@@ -1,0 +1,1 @@
+"""Training, evaluation and batch-prediction jobs, run by django-q2 workers."""

@@ -1,0 +1,1 @@
+"""The jobs API: serializers and thin views over the app's services and selectors."""

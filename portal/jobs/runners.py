@@ -1,0 +1,180 @@
+"""What each kind of job does in the worker: train, evaluate, or predict a batch.
+
+Each runner takes the job and its :class:`~portal.jobs.context.JobContext`
+and returns the job's ``result``. They call the library the way a user's
+script would: the data set is copied out of the portal's file storage into
+the job's scratch folder, the library runs there, and what the job made (a
+model folder, an evaluation report) goes back into the storage under
+``jobs/<pk>/``. A runner that fails or is cancelled removes what it stored.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
+
+from portal.jobs.models import Kind
+
+if TYPE_CHECKING:
+    from portal.jobs.context import JobContext
+    from portal.jobs.models import Job
+
+__all__ = ["RUNNERS", "evaluate", "runner_for", "train"]
+
+logger = logging.getLogger(__name__)
+
+Runner = Callable[["Job", "JobContext"], dict[str, Any]]
+
+
+def _store_folder(folder: Path, prefix: str) -> list[str]:
+    """Copy every file of ``folder`` into storage under ``prefix``; returns the stored names."""
+    storage = storages["default"]
+    stored: list[str] = []
+    try:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            target = f"{prefix}/{path.relative_to(folder).as_posix()}"
+            if storage.exists(target):
+                storage.delete(target)
+            with path.open("rb") as handle:
+                stored.append(storage.save(target, File(handle, name=path.name)))
+    except BaseException:
+        _remove(stored)
+        raise
+    return stored
+
+
+def _remove(names: list[str]) -> None:
+    from portal.predictions.services import remove_files
+
+    remove_files(names)
+
+
+def _finite(values: dict[str, Any]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key, value in values.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = float(value) if math.isfinite(float(value)) else None
+    return out
+
+
+def _default_model_name() -> str:
+    from portal.predictions.loader import production_version
+
+    production = production_version()
+    return production.name if production is not None else "root-unet"
+
+
+def train(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Train on the job's data set; store the best model and register it as a candidate."""
+    from portal.datasets.services import download_dataset
+    from portal.registry.services import register_from_job
+    from visionkit.training.config import TrainConfig
+    from visionkit.training.loop import StepInfo
+    from visionkit.training.loop import train as train_model
+    from visionkit.training.provenance import code_version
+
+    assert job.dataset is not None
+    ctx.log(f"copying data set {job.dataset.version[:12]} ({job.dataset.n_images} images)")
+    data = download_dataset(dataset=job.dataset, target=ctx.work_dir / "data")
+    params = dict(job.parameters)
+    params.setdefault("name", _default_model_name())
+    params.setdefault("version", f"job{job.pk}")
+    params.setdefault("num_workers", 0)
+    config = TrainConfig.from_dict(
+        {**params, "data_dir": str(data), "out_dir": str(ctx.work_dir / "run"),
+         "track": bool(settings.VISIONKIT_JOB_TRACK), "experiment": "visionkit-portal"},
+        source=f"job {job.pk}",
+    )  # fmt: skip
+
+    def on_step(step: StepInfo) -> None:
+        total = max(1, config.epochs * step.steps_per_epoch)
+        ctx.progress(min(0.99, (step.epoch * step.steps_per_epoch + step.step) / total))
+        ctx.check_cancelled()
+
+    result = train_model(config, progress=False, on_step=on_step,
+                         command=f"portal job {job.pk}")  # fmt: skip
+    folder = result.best_dir or result.last_dir
+    if folder is None:
+        raise RuntimeError("training ended without a model (no epoch finished); train longer")
+    prefix = f"jobs/{job.pk}/model"
+    stored = _store_folder(Path(folder), prefix)
+    answer: dict[str, Any] = {
+        "model_folder": prefix,
+        "mlflow_run_id": result.run_id or "",
+        "data_version": result.data_version,
+        "code_version": code_version(),
+        "metrics": _finite(dict(result.metrics)),
+        "best_epoch": result.best_epoch,
+        "best_metric": result.best_metric,
+        "epochs_done": result.epochs_done,
+        "stopped_early": result.stopped_early,
+    }
+    job.result = answer
+    try:
+        version = register_from_job(job=job, user=job.created_by)
+    except BaseException:
+        _remove(stored)
+        raise
+    ctx.log(f"registered {version.name} v{version.version} as a candidate")
+    answer["model_version"] = version.pk
+    return answer
+
+
+def evaluate(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Score the job's model on its data set; store the report under ``jobs/<pk>/report``."""
+    from portal.datasets.services import download_dataset
+    from portal.predictions.loader import local_folder
+    from visionkit.evaluation.evaluate import evaluate as evaluate_model
+    from visionkit.tracking import MlflowTracker, Tracker
+
+    assert job.dataset is not None
+    assert job.model_version is not None
+    data = download_dataset(dataset=job.dataset, target=ctx.work_dir / "data")
+    model = local_folder(job.model_version)
+    ctx.log(f"evaluating {job.model_version.name} v{job.model_version.version} on "
+            f"{job.dataset.n_images} plates")  # fmt: skip
+
+    def on_plate(done: int, total: int) -> None:
+        ctx.progress(min(0.99, done / max(1, total)), f"plate {done}/{total}")
+        ctx.check_cancelled()
+
+    tracker = MlflowTracker("evaluation") if settings.VISIONKIT_JOB_TRACK else Tracker()
+    out = ctx.work_dir / "report"
+    report = evaluate_model(model, data, out_dir=out, tracker=tracker, progress=False,
+                            on_plate=on_plate, **job.parameters)  # fmt: skip
+    prefix = f"jobs/{job.pk}/report"
+    stored = _store_folder(out, prefix)
+    full = report.to_dict()
+    return {
+        "report_folder": prefix,
+        "files": stored,
+        "segmentation": full.get("segmentation"),
+        "landmarks": full.get("landmarks"),
+        "calibration": full.get("calibration"),
+        "targets": full.get("targets"),
+        "data": full.get("data"),
+        "mlflow_run_id": report.mlflow_run_id or "",
+    }
+
+
+def _predict(job: Job, ctx: JobContext) -> dict[str, Any]:
+    run_batch = importlib.import_module("portal.predictions.batch").run_batch
+    result: dict[str, Any] = run_batch(job, ctx)
+    return result
+
+
+#: Kind -> its runner.
+RUNNERS: dict[str, Runner] = {Kind.TRAIN: train, Kind.EVALUATE: evaluate, Kind.PREDICT: _predict}
+
+
+def runner_for(kind: str) -> Runner:
+    """The runner of ``kind``."""
+    return RUNNERS[kind]

@@ -1,0 +1,1 @@
+"""Every prediction made through the portal: its image, contract, masks, overlay and statistics."""

@@ -1,0 +1,156 @@
+"""Models loaded once per process: the production version and a cached Predictor per version.
+
+A request never loads a model. The first request (or ``/readyz``) for a model
+version copies its files from the portal's file storage into a local cache
+folder (``VISIONKIT_MODEL_CACHE``; storage may be Blob Storage), checks the
+weights' sha256 against the registry, loads them with
+:func:`visionkit.load_model` and keeps the :class:`visionkit.Predictor` for
+the life of the process (one per version and test-time-augmentation choice).
+A lock makes concurrent first requests in one process load once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files.storage import storages
+
+from portal.common.errors import Conflict, PortalError
+from portal.registry.models import ModelVersion, Stage
+
+if TYPE_CHECKING:
+    from visionkit import Predictor
+    from visionkit.modelfolder import SavedModel
+
+__all__ = ["clear", "get_predictor", "load_count", "local_folder", "production_version"]
+
+logger = logging.getLogger(__name__)
+
+_MODEL_FILES = ("model.safetensors", "config.json", "MODEL_CARD.md")
+
+_lock = threading.Lock()
+_models: dict[tuple[int, str], SavedModel] = {}
+_predictors: dict[tuple[int, str, bool], Predictor] = {}
+_loads = 0
+
+
+def production_version(name: str | None = None) -> ModelVersion | None:
+    """The version in production (of ``name``, or of the most recently promoted name)."""
+    versions = ModelVersion.objects.filter(stage=Stage.PRODUCTION)
+    if name:
+        versions = versions.filter(name=name)
+    return versions.order_by("-stage_changed_at", "-id").first()
+
+
+def resolve_version(model_version: ModelVersion | int | None) -> ModelVersion:
+    """The version asked for, or the production one when none is named.
+
+    Raises:
+        PortalError: the id names no version.
+        Conflict: none is named and no version is in production.
+    """
+    if isinstance(model_version, ModelVersion):
+        return model_version
+    if model_version is not None:
+        found = ModelVersion.objects.filter(pk=model_version).first()
+        if found is None:
+            raise PortalError(f"no model version has id {model_version}; see GET /api/models/")
+        return found
+    production = production_version()
+    if production is None:
+        raise Conflict(
+            "no model version is in production: register one and promote it "
+            "(POST /api/models/{id}/promote/ or manage.py promote), or name a model"
+        )
+    return production
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def local_folder(version: ModelVersion) -> Path:
+    """A local copy of the version's model folder, made once and checked against its sha256.
+
+    Raises:
+        PortalError: the stored files are missing or their weights do not match the registry.
+    """
+    cache = Path(settings.VISIONKIT_MODEL_CACHE) / f"{version.pk}-{version.sha256[:16]}"
+    weights = cache / "model.safetensors"
+    if weights.is_file() and _sha256(weights) == version.sha256:
+        return cache
+    storage = storages["default"]
+    partial = cache.with_name(cache.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        for filename in _MODEL_FILES:
+            name = f"{version.folder}/{filename}"
+            if not storage.exists(name):
+                if filename == "MODEL_CARD.md":
+                    continue
+                raise PortalError(
+                    f"{version.name} v{version.version}: {name} is missing from the file "
+                    "storage; register the model again"
+                )
+            with storage.open(name, "rb") as src, (partial / filename).open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+        if _sha256(partial / "model.safetensors") != version.sha256:
+            raise PortalError(
+                f"{version.name} v{version.version}: the stored weights do not match the "
+                "registry's sha256; the file storage was changed, register the model again"
+            )
+        shutil.rmtree(cache, ignore_errors=True)
+        partial.rename(cache)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return cache
+
+
+def _model(version: ModelVersion) -> SavedModel:
+    global _loads
+    key = (version.pk, version.sha256)
+    if key not in _models:
+        from visionkit import load_model
+
+        _models[key] = load_model(local_folder(version))
+        _loads += 1
+        logger.info("loaded %s v%s into this process", version.name, version.version)
+    return _models[key]
+
+
+def get_predictor(version: ModelVersion, *, tta: bool = False) -> Predictor:
+    """The process's :class:`visionkit.Predictor` for ``version``, made on first use."""
+    key = (version.pk, version.sha256, tta)
+    with _lock:
+        predictor = _predictors.get(key)
+        if predictor is None:
+            from visionkit import Predictor
+
+            predictor = Predictor(_model(version), tta=tta)
+            _predictors[key] = predictor
+    return predictor
+
+
+def load_count() -> int:
+    """How many model loads this process has done (each version loads once)."""
+    return _loads
+
+
+def clear() -> None:
+    """Forget every loaded model (tests; a process that must reload)."""
+    global _loads
+    with _lock:
+        _models.clear()
+        _predictors.clear()
+        _loads = 0

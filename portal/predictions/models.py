@@ -1,0 +1,64 @@
+"""Predictions made through the portal, each with the files and numbers that explain it.
+
+A :class:`Prediction` keeps the input image, the prediction contract of
+``DESIGN.md`` as the library returned it, the masks and overlay it wrote,
+statistics of the input (for drift monitoring) and the model version that
+made it. Files are in the portal's file storage; the row holds their names.
+The Hades file-name fields are copied into columns so lists can filter by
+experiment, plate, condition and replicate.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+__all__ = ["Prediction", "Source"]
+
+
+class Source(models.TextChoices):
+    """How the prediction was asked for."""
+
+    API = "api", "API"
+    PAGE = "page", "page"
+    BATCH = "batch", "batch job"
+    COMMAND = "command", "manage.py predict"
+
+
+class Prediction(models.Model):
+    """One image predicted by one model version."""
+
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="predictions",
+    )  # fmt: skip
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.API)
+    image_name = models.CharField(max_length=255, help_text="the file name as uploaded")
+    image = models.CharField(max_length=400, help_text="the input's name in file storage")
+    prefix = models.CharField(max_length=300, help_text="storage prefix of this prediction's files")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    contract = models.JSONField(help_text="the prediction contract (DESIGN.md)")
+    masks = models.JSONField(default=dict, blank=True, help_text="class -> mask name in storage")
+    overlay = models.CharField(max_length=400, blank=True)
+    input_stats = models.JSONField(default=dict, blank=True, help_text="for drift monitoring")
+    n_plants = models.PositiveIntegerField(default=0)
+    n_tips = models.PositiveIntegerField(default=0, help_text="plants with a tip found")
+    confidence = models.FloatField(null=True, blank=True, help_text="the image's confidence")
+    experiment = models.CharField(max_length=100, blank=True, db_index=True)
+    plate = models.CharField(max_length=20, blank=True, db_index=True)
+    condition = models.CharField(max_length=100, blank=True)
+    replicate = models.CharField(max_length=20, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.image_name} ({self.n_tips}/{self.n_plants} tips)"
