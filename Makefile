@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow lint typecheck docs docs-figures clean
+.PHONY: setup run demo test test-slow test-scaled lint typecheck docs docs-figures clean
 
 $(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ $(OT2_STAMP):
 
 ## setup: create .venv with visionkit, its extras and the OT-2 plugin (+ the OT-2 simulator)
 setup: $(STAMP) $(OT2_STAMP)
+
+## run: the portal on http://127.0.0.1:$${PORT:-8000} (SQLite, web server and job worker), seeded with demo users and plates; Ctrl-C stops it
+run: setup
+	$(BIN)/python -m portal.serve
 
 ## demo: the main job end to end: plates in, root tips (pixels and OT-2 deck coordinates) out
 demo: setup

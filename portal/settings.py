@@ -204,9 +204,16 @@ VISIONKIT_MAX_IMAGE_PIXELS = env_int("VISIONKIT_MAX_IMAGE_PIXELS", 60_000_000, m
 #: heartbeat may be before the reaper calls the worker dead.
 VISIONKIT_JOB_HEARTBEAT_S = env_int("VISIONKIT_JOB_HEARTBEAT_S", 5, minimum=1)
 VISIONKIT_JOB_STALE_S = env_int("VISIONKIT_JOB_STALE_S", 60, minimum=2)
-#: Training and evaluation jobs log their runs to MLflow (MLFLOW_TRACKING_URI, or the
-#: local sqlite:///mlruns.db store).
+#: Training and evaluation jobs log their runs to MLflow; model versions link to them.
 VISIONKIT_JOB_TRACK = env_bool("VISIONKIT_JOB_TRACK", True)
+#: The MLflow store (``MLFLOW_TRACKING_URI``; by default a SQLite file under var/, so a
+#: worker's current directory does not decide where runs go) and its local artifact folder.
+VISIONKIT_MLFLOW_URI = env_str(
+    "MLFLOW_TRACKING_URI", f"sqlite:///{BASE_DIR / 'var' / 'mlflow' / 'mlruns.db'}"
+)
+VISIONKIT_MLFLOW_ARTIFACTS = Path(
+    env_str("VISIONKIT_MLFLOW_ARTIFACTS", str(BASE_DIR / "var" / "mlflow" / "artifacts"))
+)
 #: Local scratch folder of running jobs (their inputs and outputs before storage).
 VISIONKIT_JOB_DIR = Path(env_str("VISIONKIT_JOB_DIR", str(BASE_DIR / "var" / "jobs")))
 #: Local copies of registered models, loaded once per process.

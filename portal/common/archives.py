@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from portal.common.errors import ArchiveError
+from portal.common.uploads import human_size
 
 __all__ = ["ZipLimits", "extract_zip"]
 
@@ -79,13 +80,14 @@ def extract_zip(
             problems.extend(_member_problems(info, seen))
             if info.file_size > limits.max_member_bytes:
                 problems.append(
-                    f"{info.filename}: {info.file_size} bytes unpacked; at most "
-                    f"{limits.max_member_bytes} per file"
+                    f"{info.filename}: {human_size(info.file_size)} unpacked; the limit is "
+                    f"{human_size(limits.max_member_bytes)} per file"
                 )
         declared = sum(info.file_size for info in members)
         if declared > limits.max_total_bytes:
             problems.append(
-                f"{declared} bytes unpacked in all; at most {limits.max_total_bytes} are accepted"
+                f"{human_size(declared)} unpacked in all; the limit is "
+                f"{human_size(limits.max_total_bytes)}"
             )
         if problems:
             raise ArchiveError("the zip was refused: " + "; ".join(problems), problems=problems)
@@ -126,8 +128,8 @@ def _copy_member(
                 if size > limits.max_member_bytes or total > limits.max_total_bytes:
                     raise ArchiveError(
                         f"{info.filename}: unpacks larger than its header says and over the "
-                        f"limit ({limits.max_member_bytes} bytes a file, "
-                        f"{limits.max_total_bytes} in all)"
+                        f"limit ({human_size(limits.max_member_bytes)} a file, "
+                        f"{human_size(limits.max_total_bytes)} in all)"
                     )
                 dst.write(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:

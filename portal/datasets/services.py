@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
-from portal.common.archives import extract_zip
+from portal.common.archives import ZipLimits, extract_zip
 from portal.common.errors import PortalError
 from portal.common.uploads import check_size
 from portal.datasets.models import DatasetVersion
@@ -43,6 +43,10 @@ __all__ = ["create_dataset_from_folder", "create_dataset_from_zip", "download_da
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+#: Most files a data set zip may hold (a plate is an image, four masks and landmarks).
+MAX_MEMBERS = 20_000
+#: How much larger than the upload limit a data set may be once unpacked (masks compress well).
+UNPACKED_FACTOR = 20
 
 
 def _data_root(folder: Path) -> Path:
@@ -82,8 +86,12 @@ def create_dataset_from_zip(
     if getattr(upload, "size", None) is not None:
         check_size(upload, limit=limit, setting="VISIONKIT_MAX_DATASET_MB")
     label = name or Path(getattr(upload, "name", "") or "dataset.zip").stem
+    # Unpacked, no file may be larger than the upload limit and all of them together no
+    # more than UNPACKED_FACTOR times it: a zip bomb stops at its header or within a block.
+    limits = ZipLimits(max_members=MAX_MEMBERS, max_member_bytes=limit,
+                       max_total_bytes=UNPACKED_FACTOR * limit)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="visionkit-dataset-") as scratch:
-        extract_zip(upload, scratch)
+        extract_zip(upload, scratch, limits=limits)
         return create_dataset_from_folder(
             folder=_data_root(Path(scratch)), name=label, description=description, user=user
         )

@@ -22,6 +22,7 @@ from django.core.files import File
 from django.core.files.storage import storages
 
 from portal.jobs.models import Kind
+from portal.registry.mlflow_sync import tracker
 
 if TYPE_CHECKING:
     from portal.jobs.context import JobContext
@@ -32,6 +33,9 @@ __all__ = ["RUNNERS", "evaluate", "runner_for", "train"]
 logger = logging.getLogger(__name__)
 
 Runner = Callable[["Job", "JobContext"], dict[str, Any]]
+
+#: The MLflow experiment of the portal's training runs.
+EXPERIMENT = "visionkit-portal"
 
 
 def _store_folder(folder: Path, prefix: str) -> list[str]:
@@ -90,7 +94,7 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
     params.setdefault("num_workers", 0)
     config = TrainConfig.from_dict(
         {**params, "data_dir": str(data), "out_dir": str(ctx.work_dir / "run"),
-         "track": bool(settings.VISIONKIT_JOB_TRACK), "experiment": "visionkit-portal"},
+         "track": bool(settings.VISIONKIT_JOB_TRACK), "experiment": EXPERIMENT},
         source=f"job {job.pk}",
     )  # fmt: skip
 
@@ -99,7 +103,7 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
         ctx.progress(min(0.99, (step.epoch * step.steps_per_epoch + step.step) / total))
         ctx.check_cancelled()
 
-    result = train_model(config, progress=False, on_step=on_step,
+    result = train_model(config, progress=False, on_step=on_step, tracker=tracker(EXPERIMENT),
                          command=f"portal job {job.pk}")  # fmt: skip
     folder = result.best_dir or result.last_dir
     if folder is None:
@@ -133,7 +137,6 @@ def evaluate(job: Job, ctx: JobContext) -> dict[str, Any]:
     from portal.datasets.services import download_dataset
     from portal.predictions.loader import local_folder
     from visionkit.evaluation.evaluate import evaluate as evaluate_model
-    from visionkit.tracking import MlflowTracker, Tracker
 
     assert job.dataset is not None
     assert job.model_version is not None
@@ -146,9 +149,9 @@ def evaluate(job: Job, ctx: JobContext) -> dict[str, Any]:
         ctx.progress(min(0.99, done / max(1, total)), f"plate {done}/{total}")
         ctx.check_cancelled()
 
-    tracker = MlflowTracker("evaluation") if settings.VISIONKIT_JOB_TRACK else Tracker()
     out = ctx.work_dir / "report"
-    report = evaluate_model(model, data, out_dir=out, tracker=tracker, progress=False,
+    report = evaluate_model(model, data, out_dir=out, tracker=tracker("evaluation"),
+                            progress=False,
                             on_plate=on_plate, **job.parameters)  # fmt: skip
     prefix = f"jobs/{job.pk}/report"
     stored = _store_folder(out, prefix)

@@ -36,7 +36,7 @@ def worker_id() -> str:
 def _start(job_id: int) -> Job | None:
     with transaction.atomic():
         job = (
-            Job.objects.select_for_update()
+            Job.objects.select_for_update(of=("self",))
             .select_related("dataset", "model_version", "created_by")
             .filter(pk=job_id)
             .first()

@@ -23,6 +23,7 @@ class Source(models.TextChoices):
     PAGE = "page", "page"
     BATCH = "batch", "batch job"
     COMMAND = "command", "manage.py predict"
+    DEMO = "demo", "manage.py seed_demo"
 
 
 class Prediction(models.Model):
@@ -59,6 +60,17 @@ class Prediction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    @property
+    def mask_classes(self) -> list[str]:
+        """The classes with a stored mask, in the Hades convention's order (root, shoot, seed...).
+
+        JSON columns do not keep key order on every database (PostgreSQL's jsonb sorts them).
+        """
+        from visionkit.data.convention import CLASSES
+
+        rank = {name: i for i, name in enumerate(CLASSES)}
+        return sorted(self.masks, key=lambda name: (rank.get(name, len(rank)), name))
 
     def __str__(self) -> str:
         return f"{self.image_name} ({self.n_tips}/{self.n_plants} tips)"

@@ -12,18 +12,24 @@ deprecated in favour of aliases, so only aliases are used.
 
 The portal is the source of truth: these calls run after the database
 commits, and a failing or unreachable MLflow is logged, never raised.
-The store is ``MLFLOW_TRACKING_URI`` (default: the local ``sqlite:///mlruns.db``).
+The store is ``VISIONKIT_MLFLOW_URI`` (``MLFLOW_TRACKING_URI``; default: a SQLite
+file under ``var/mlflow/``); :func:`tracker` gives jobs their run in it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
 
 from portal.registry.models import ModelVersion, Stage
 
-__all__ = ["ALIASES", "link_version", "sync_aliases", "tracking_uri"]
+if TYPE_CHECKING:
+    from visionkit.tracking import Tracker
+
+__all__ = ["ALIASES", "link_version", "sync_aliases", "tracker", "tracking_uri"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +38,23 @@ ALIASES: dict[str, str] = {Stage.STAGING: "staging", Stage.PRODUCTION: "producti
 
 
 def tracking_uri() -> str:
-    """The MLflow store the portal's runs go to."""
-    from visionkit.tracking import DEFAULT_TRACKING_URI
+    """The MLflow store the portal's runs go to (``VISIONKIT_MLFLOW_URI``)."""
+    return str(settings.VISIONKIT_MLFLOW_URI)
 
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+def tracker(experiment: str) -> Tracker:
+    """The tracker of a job's run: the portal's MLflow store, or none when tracking is off."""
+    from visionkit.tracking import MlflowTracker
+    from visionkit.tracking import Tracker as NoTracker
+
+    if not settings.VISIONKIT_JOB_TRACK:
+        return NoTracker()
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return MlflowTracker(
+        experiment, tracking_uri=uri, artifact_root=settings.VISIONKIT_MLFLOW_ARTIFACTS
+    )
 
 
 def _client() -> Any:

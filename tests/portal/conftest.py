@@ -28,6 +28,9 @@ os.environ.setdefault("VISIONKIT_STATIC_ROOT", str(_STATIC_ROOT))
 # Models copied out of storage and job scratch folders stay out of the checkout.
 os.environ.setdefault("VISIONKIT_MODEL_CACHE", tempfile.mkdtemp(prefix="visionkit-test-models-"))
 os.environ.setdefault("VISIONKIT_JOB_DIR", tempfile.mkdtemp(prefix="visionkit-test-jobs-"))
+_MLFLOW = Path(tempfile.mkdtemp(prefix="visionkit-test-mlflow-"))
+os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{_MLFLOW / 'mlruns.db'}")
+os.environ.setdefault("VISIONKIT_MLFLOW_ARTIFACTS", str(_MLFLOW / "artifacts"))
 django.setup()
 
 from django.conf import settings as _settings  # noqa: E402

@@ -103,7 +103,7 @@ class PredictionSerializer(serializers.ModelSerializer[Prediction]):
     def get_mask_urls(self, obj: Prediction) -> dict[str, str]:
         return {
             cls: _absolute(self._request(), reverse("predictions:mask", args=[obj.pk, cls]))
-            for cls in obj.masks
+            for cls in obj.mask_classes
         }
 
     @extend_schema_field(serializers.DictField(child=serializers.URLField()))

@@ -118,7 +118,7 @@ class MaskView(APIView):
     def get(self, request: Request, pk: int, cls: str) -> FileResponse:
         prediction = generics.get_object_or_404(selectors.predictions(), pk=pk)
         if cls not in prediction.masks:
-            raise Http404(f"no {cls!r} mask; the masks are: {', '.join(prediction.masks)}")
+            raise Http404(f"no {cls!r} mask; the masks are: {', '.join(prediction.mask_classes)}")
         return _stored_png(prediction.masks[cls], f"{prediction.pk}-{cls}.png")
 
 

@@ -32,6 +32,7 @@ class Migration(migrations.Migration):
                             ("page", "page"),
                             ("batch", "batch job"),
                             ("command", "manage.py predict"),
+                            ("demo", "manage.py seed_demo"),
                         ],
                         default="api",
                         max_length=20,
