@@ -39,6 +39,13 @@ demo: setup
 test: setup lint typecheck
 	$(BIN)/python -m pytest -m "not slow and not gpu" --cov=visionkit --cov-report=term --cov-fail-under=95
 
+## test-scaled: the portal tests against PostgreSQL (database) and Redis (job broker) on 127.0.0.1
+SCALED_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/visionkit
+SCALED_REDIS_URL ?= redis://127.0.0.1:6379/3
+test-scaled: setup
+	DATABASE_URL=$(SCALED_DATABASE_URL) VISIONKIT_REDIS_URL=$(SCALED_REDIS_URL) \
+	    $(BIN)/python -m pytest tests/portal -m "not slow and not gpu" -p no:cacheprovider
+
 ## test-slow: the tests marked slow (minutes)
 test-slow: setup
 	$(BIN)/python -m pytest -m slow

@@ -62,9 +62,7 @@ def test_register_model_takes_a_folder_or_its_zip(operator: User, tmp_path: Path
         _run("register_model", str(tmp_path / "nothing"))
 
 
-def test_promote_and_rollback_need_an_approver_and_a_reason(
-    operator: User, approver: User
-) -> None:
+def test_promote_and_rollback_need_an_approver_and_a_reason(operator: User, approver: User) -> None:
     for number in ("1", "2"):
         _run("register_model", str(DEFAULT_MODEL), "--name", "root-unet", "--model-version", number)
     with pytest.raises(CommandError, match="does not allow"):

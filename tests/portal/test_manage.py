@@ -105,3 +105,13 @@ def test_migrations_run_on_postgres(postgres_database: str) -> None:
             "select table_name from information_schema.tables where table_schema = 'public'"
         ).fetchall()
     assert {row[0] for row in rows} >= EXPECTED_TABLES
+
+
+def test_the_openapi_schema_validates_without_warnings(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.yml"
+    done = _manage("spectacular", "--validate", "--fail-on-warn", "--file", str(schema),
+                   VISIONKIT_DEBUG="1")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = schema.read_text()
+    for path in ("/api/predictions/", "/api/models/{id}/promote/", "/api/jobs/{id}/cancel/"):
+        assert f"  {path}:" in text, path

@@ -1,5 +1,8 @@
 """``make run`` as a user tries it: the portal up under gunicorn with its worker, driven over HTTP.
 
+On SQLite by default; under ``make test-scaled`` on a fresh PostgreSQL database
+of its own with Redis as the broker, as ``make run`` runs with those set.
+
 ``python -m portal.serve`` (what ``make run`` calls) is started in its own
 process group on a free port with its own database, storage and ``var/``
 folder. The test then does what the README tells a new user to do: log in
@@ -11,6 +14,7 @@ the worker both.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -46,16 +50,44 @@ class Portal:
         return self.log.read_text(errors="replace")
 
 
+@contextlib.contextmanager
+def _database(home: Path) -> Iterator[str]:
+    """A fresh database of the run's own: SQLite, or PostgreSQL when the tests run scaled out."""
+    given = os.environ.get("DATABASE_URL", "")
+    if not given.startswith("postgres"):
+        yield f"sqlite:///{home / 'portal.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"visionkit_make_run_{os.getpid()}"
+    server = given.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     home = tmp_path_factory.mktemp("make-run")
+    with _database(home) as database_url:
+        yield from _serve(home, database_url)
+
+
+def _serve(home: Path, database_url: str) -> Iterator[Portal]:
     port = _free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("VISIONKIT_", "DJANGO_"))}
     clean.pop("DATABASE_URL", None)
+    if os.environ.get("VISIONKIT_REDIS_URL"):  # scaled out: Redis as the broker too
+        clean["VISIONKIT_REDIS_URL"] = os.environ["VISIONKIT_REDIS_URL"]
     env = {
         **clean,
         "PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{home / 'portal.sqlite3'}",
+        "DATABASE_URL": database_url,
         "VISIONKIT_VAR_DIR": str(home / "var"),
         "VISIONKIT_MEDIA_ROOT": str(home / "media"),
         "VISIONKIT_STATIC_ROOT": str(home / "static"),
