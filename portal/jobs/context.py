@@ -73,6 +73,7 @@ class JobContext:
         shutil.rmtree(self.work_dir, ignore_errors=True)
         self.work_dir.mkdir(parents=True)
         self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+        self.lines.extend(job.log_tail.splitlines())  # notes written when it was submitted
         self.fraction = 0.0
         self._flushed = 0.0
         self._checked = 0.0

@@ -335,6 +335,10 @@ def create_batch(
                 parameters={"calibration": calibration or "", "tta": tta},
                 inputs=prefix,
             )
+            if skipped:
+                shown = ", ".join(skipped[:20]) + (" ..." if len(skipped) > 20 else "")
+                job.log_tail = f"skipped {len(skipped)} file(s) that are not images: {shown}"
+                job.save(update_fields=["log_tail"])
     except BaseException:
         remove_files(stored)
         raise
