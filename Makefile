@@ -22,8 +22,15 @@ $(OT2_STAMP):
 	$(OT2_VENV)/bin/python -m pip install --quiet "opentrons==8.8.2"
 	touch $(OT2_STAMP)
 
-## setup: create .venv with visionkit, its extras and the OT-2 plugin (+ the OT-2 simulator)
-setup: $(STAMP) $(OT2_STAMP)
+# The pages' front-end libraries: npm (package-lock.json) into portal/static/vendor.
+VENDOR_STAMP := portal/static/vendor/.installed
+$(VENDOR_STAMP): package.json package-lock.json portal/vendor.py $(STAMP)
+	npm ci --no-audit --no-fund --silent
+	$(BIN)/python -m portal.vendor
+	touch $(VENDOR_STAMP)
+
+## setup: create .venv with visionkit, its extras and the OT-2 plugin (+ the OT-2 simulator), and the pages' npm libraries
+setup: $(STAMP) $(OT2_STAMP) $(VENDOR_STAMP)
 
 ## run: the portal on http://127.0.0.1:$${PORT:-8000} (SQLite, web server and job worker), seeded with demo users and plates; Ctrl-C stops it
 run: setup

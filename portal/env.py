@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["env_bool", "env_database_url", "env_int", "env_list", "env_str"]
+__all__ = ["env_bool", "env_database_url", "env_float", "env_int", "env_list", "env_str"]
 
 
 class _Missing:
@@ -123,6 +123,37 @@ def env_int(
         raise _invalid(name, value, f"a whole number of at least {minimum}")
     if maximum is not None and number > maximum:
         raise _invalid(name, value, f"a whole number of at most {maximum}")
+    return number
+
+
+def env_float(
+    name: str,
+    default: float | _Missing = _REQUIRED,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> float:
+    """A number, optionally within ``[minimum, maximum]``.
+
+    Raises:
+        ImproperlyConfigured: not a finite number, out of range, or required and unset.
+    """
+    value = _raw(name, environ)
+    if value is None:
+        if isinstance(default, _Missing):
+            raise _required(name, "a number")
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise _invalid(name, value, "a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise _invalid(name, value, "a finite number")
+    if minimum is not None and number < minimum:
+        raise _invalid(name, value, f"a number of at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise _invalid(name, value, f"a number of at most {maximum}")
     return number
 
 

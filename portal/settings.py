@@ -20,7 +20,7 @@ from typing import Any
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_database_url, env_int, env_list, env_str
+from portal.env import env_bool, env_database_url, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "django_htmx",
+    "portal.common",
     "portal.accounts",
     "portal.registry",
     "portal.datasets",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -99,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.accounts.selectors.capabilities",
             ],
         },
     },
@@ -197,6 +201,16 @@ VISIONKIT_MAX_MODEL_BYTES = env_int("VISIONKIT_MAX_MODEL_MB", 500, minimum=1) * 
 #: Largest image in pixels (width x height), checked from the header before decoding: a
 #: full Hades frame is 12.6 M pixels; a "pixel bomb" claims far more than it holds.
 VISIONKIT_MAX_IMAGE_PIXELS = env_int("VISIONKIT_MAX_IMAGE_PIXELS", 60_000_000, minimum=1)
+
+# -- review ------------------------------------------------------------------
+
+#: The robot acts on a tip whose confidence reaches this; the pages colour tips by it
+#: and flag plates with a tip below it for review.
+VISIONKIT_TIP_CONFIDENCE = env_float("VISIONKIT_TIP_CONFIDENCE", 0.8, minimum=0.0, maximum=1.0)
+#: Seedlings a Hades dish holds; another count flags the plate for review.
+VISIONKIT_EXPECTED_PLANTS = env_int("VISIONKIT_EXPECTED_PLANTS", 5, minimum=1)
+#: An image confidence (out-of-distribution score) below this flags the plate for review.
+VISIONKIT_IMAGE_CONFIDENCE = env_float("VISIONKIT_IMAGE_CONFIDENCE", 0.5, minimum=0.0, maximum=1.0)
 
 # -- jobs and models ------------------------------------------------------------
 

@@ -126,3 +126,15 @@ def test_write_image_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         write_image(target, np.zeros((2, 2), dtype=object))
     assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_lzw_and_deflate_compressed_tiffs_are_read(tmp_path: Path) -> None:
+    # Imagers and image tools write LZW TIFFs by default; tifffile needs imagecodecs for them.
+    plate = (np.arange(64 * 80, dtype=np.uint16).reshape(64, 80) % 4096).astype(np.uint16)
+    for compression in ("lzw", "zlib"):
+        path = tmp_path / f"plate-{compression}.tif"
+        tifffile.imwrite(path, plate, compression=compression)
+        image, _ = read_image(path)
+        assert image.shape == (64, 80)
+        decoded, _ = decode_image(path.read_bytes(), source=path.name)
+        assert np.array_equal(decoded, image)

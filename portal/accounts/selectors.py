@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotAuthenticated
 from portal.accounts.models import User
 from portal.accounts.permissions import Role, capabilities_of, role_of
 
-__all__ = ["acting_user", "profile", "users_with_role"]
+__all__ = ["acting_user", "capabilities", "profile", "users_with_role"]
 
 
 def users_with_role(role: Role) -> QuerySet[Any]:
@@ -47,3 +47,11 @@ def acting_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise NotAuthenticated("log in or send an API token to do this")
     return user
+
+
+def capabilities(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: ``can.<capability>`` for the templates (``{% if can.promote %}``)."""
+    from portal.accounts.permissions import Capability, can
+
+    user = getattr(request, "user", None)
+    return {"can": {capability.value: can(user, capability) for capability in Capability}}

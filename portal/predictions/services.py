@@ -39,7 +39,14 @@ if TYPE_CHECKING:
     from portal.jobs.models import Job
     from visionkit import Prediction as LibraryPrediction
 
-__all__ = ["IMAGE_SUFFIXES", "create_batch", "create_prediction", "input_stats", "remove_files"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "browser_png",
+    "create_batch",
+    "create_prediction",
+    "input_stats",
+    "remove_files",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +145,11 @@ def _png(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="PNG", optimize=False, compress_level=3)
     return buffer.getvalue()
+
+
+def browser_png(data: bytes) -> bytes:
+    """A stored input (TIFF, 16-bit...) as an 8-bit PNG a browser can show."""
+    return _png(_decode(data, "the input"))
 
 
 def _clean_name(name: str) -> str:

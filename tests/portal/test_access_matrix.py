@@ -52,13 +52,19 @@ API: dict[tuple[str, str], Capability] = {
     ("POST", "/api/predictions/"): _PR,
     ("POST", "/api/predictions/batch/"): _PR,
     ("GET", "/api/predictions/{id}/"): _R,
+    ("GET", "/api/predictions/{id}/image/"): _R,
     ("GET", "/api/predictions/{id}/overlay/"): _R,
     ("GET", "/api/predictions/{id}/masks/{cls}/"): _R,
     ("GET", "/api/predictions/{id}/export/"): _R,
 }
 
 #: Pages (outside /api/ and the Django admin) -> the capability they need.
-PAGES: dict[str, Capability] = {"/": _R}
+PAGES: dict[str, Capability] = {
+    "/": _R,
+    "/predictions/": _R,
+    "/predictions/new/": _PR,
+    "/predictions/<int:pk>/": _R,
+}
 
 #: Routes outside the matrix and why.
 UNCHECKED_PAGES = {
@@ -169,7 +175,8 @@ def test_the_table_names_every_page() -> None:
 def test_pages_redirect_anonymous_users_and_refuse_users_without_the_role(
     name: str, users: dict[str, User]
 ) -> None:
-    for url, capability in PAGES.items():
+    for route, capability in PAGES.items():
+        url = route.replace("<int:pk>", "999999")  # no such object: allowed means 404, not 403
         anonymous = Client().get(url)
         assert anonymous.status_code == 302, url
         assert anonymous["Location"].startswith("/accounts/login/"), url
@@ -178,7 +185,9 @@ def test_pages_redirect_anonymous_users_and_refuse_users_without_the_role(
         status = client.get(url).status_code
         role = _ROLES[name]
         if role is not None and role >= CAPABILITIES[capability]:
-            assert status == 200, f"{name} could not open {url} ({status})"
+            assert status == (404 if url != route else 200), (
+                f"{name} could not open {url} ({status})"
+            )
         else:
             assert status == 403, f"{name} opened {url} ({status})"
 

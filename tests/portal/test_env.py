@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_database_url, env_int, env_list, env_str
+from portal.env import env_bool, env_database_url, env_float, env_int, env_list, env_str
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,9 @@ def test_bad_value_names_variable_value_and_what_to_give(
     assert wanted in message
 
 
-@pytest.mark.parametrize("helper", [env_str, env_bool, env_int, env_list, env_database_url])
+@pytest.mark.parametrize(
+    "helper", [env_str, env_bool, env_int, env_float, env_list, env_database_url]
+)
 def test_required_variable_that_is_unset_says_so(helper: object) -> None:
     with pytest.raises(ImproperlyConfigured, match="VISIONKIT_NEEDED is required"):
         helper("VISIONKIT_NEEDED", environ={})  # type: ignore[operator]
@@ -64,6 +66,15 @@ def test_env_int_range() -> None:
         env_int("N", environ={"N": "0"}, minimum=1)
     with pytest.raises(ImproperlyConfigured, match="at most 5"):
         env_int("N", environ={"N": "6"}, maximum=5)
+
+
+def test_env_float_reads_numbers_in_range_and_refuses_the_rest() -> None:
+    assert env_float("X", environ={"X": "0.75"}, minimum=0.0, maximum=1.0) == 0.75
+    assert env_float("X", 0.5, environ={}) == 0.5
+    for raw, said in (("1.5", "at most 1.0"), ("-1", "at least 0.0"), ("nan", "finite"),
+                      ("high", "a number")):  # fmt: skip
+        with pytest.raises(ImproperlyConfigured, match=said):
+            env_float("X", environ={"X": raw}, minimum=0.0, maximum=1.0)
 
 
 def test_env_str_choices() -> None:

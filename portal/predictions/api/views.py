@@ -6,9 +6,12 @@ role, predicting the operator role (:mod:`portal.accounts.permissions`).
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.core.files.storage import storages
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -107,6 +110,38 @@ class OverlayView(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         prediction = generics.get_object_or_404(selectors.predictions(), pk=pk)
         return _stored_png(prediction.overlay, f"{prediction.pk}-overlay.png")
+
+
+class ImageView(APIView):
+    """The input image as it was uploaded (a TIFF comes as PNG, which browsers show)."""
+
+    permission_classes = [require(Capability.READ)]
+
+    @extend_schema(
+        responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="image")},
+        summary="A prediction's input image",
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        prediction = generics.get_object_or_404(selectors.predictions(), pk=pk)
+        storage = storages["default"]
+        if not prediction.image or not storage.exists(prediction.image):
+            raise Http404("the input image is no longer in the storage")
+        suffix = PurePath(prediction.image).suffix.lower()
+        if suffix in _BROWSER_TYPES:
+            response: HttpResponseBase = FileResponse(
+                storage.open(prediction.image, "rb"), content_type=_BROWSER_TYPES[suffix]
+            )
+        else:
+            with storage.open(prediction.image, "rb") as handle:
+                response = HttpResponse(services.browser_png(handle.read()),
+                                        content_type="image/png")  # fmt: skip
+        response["Content-Disposition"] = f'inline; filename="{prediction.pk}-input{suffix}"'
+        return response
+
+
+#: Input suffixes a browser shows as they are, and their content types.
+_BROWSER_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                  ".bmp": "image/bmp"}  # fmt: skip
 
 
 class MaskView(APIView):
