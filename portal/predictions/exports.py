@@ -74,7 +74,10 @@ def export(prediction: Prediction, fmt: str, *, calibration: str | None = None) 
     formats = file_formats()
     if fmt not in formats:
         raise PortalError(f"unknown export format {fmt!r}; the formats are: {', '.join(formats)}")
-    contract = dict(prediction.contract)
+    from portal.predictions.reviews import reviewed_contract
+
+    contract = reviewed_contract(prediction)  # a person's targets win over the model's
+    contract.pop("review", None)
     contract["masks"] = {}
     result = LibraryPrediction.from_dict(contract)
     options: dict[str, Any] = {"calibration": calibration} if calibration and fmt == "ot2" else {}

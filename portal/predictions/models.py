@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["Prediction", "Source"]
+__all__ = ["Prediction", "Review", "Source", "TipLabel", "Verdict"]
 
 
 class Source(models.TextChoices):
@@ -74,3 +74,58 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.image_name} ({self.n_tips}/{self.n_plants} tips)"
+
+
+class Verdict(models.TextChoices):
+    """What a reviewer said about one plant's tip."""
+
+    ACCEPTED = "accepted", "accepted"
+    REJECTED = "rejected", "rejected"
+    MOVED = "moved", "moved"
+    ADDED = "added", "added (missed by the model)"
+
+
+class Review(models.Model):
+    """One saved review of a prediction: the targets the robot uses, beside the model's answer.
+
+    Reviews never change the prediction; each save is a new row with the next
+    ``number``, so the history stays and the latest one holds. A save names the
+    number it started from, and is refused when another review landed since.
+    """
+
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="reviews")
+    number = models.PositiveIntegerField(help_text="1 for the first review, then 2, ...")
+    plants = models.JSONField(help_text="per plant: plant, verdict, tip {x, y} or null")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["prediction", "number"], name="one_review_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.number} of prediction {self.prediction_id}"
+
+
+class TipLabel(models.Model):
+    """A tip a person checked: a label for retraining and for measuring live accuracy."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="labels")
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="tip_labels")
+    plant = models.PositiveIntegerField()
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    x = models.FloatField(null=True, blank=True, help_text="the tip in input pixels (null: none)")
+    y = models.FloatField(null=True, blank=True)
+    predicted_x = models.FloatField(null=True, blank=True, help_text="the model's tip, if any")
+    predicted_y = models.FloatField(null=True, blank=True)
+    predicted_confidence = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["prediction", "plant"]
+
+    def __str__(self) -> str:
+        return f"plant {self.plant} of prediction {self.prediction_id}: {self.verdict}"

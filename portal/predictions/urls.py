@@ -16,4 +16,5 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/overlay/", views.OverlayView.as_view(), name="overlay"),
     path("<int:pk>/masks/<str:cls>/", views.MaskView.as_view(), name="mask"),
     path("<int:pk>/export/", views.ExportView.as_view(), name="export"),
+    path("<int:pk>/review/", views.ReviewView.as_view(), name="review"),
 ]

@@ -27,6 +27,7 @@ from portal.predictions import selectors, services
 from portal.predictions.exports import file_formats
 from portal.predictions.flags import review_reasons, tip_is_actionable
 from portal.predictions.models import Prediction, Source
+from portal.predictions.reviews import latest_review
 
 __all__ = ["prediction_list", "upload", "viewer"]
 
@@ -107,7 +108,11 @@ def viewer(request: HttpRequest, pk: int) -> HttpResponse:
     """One plate at full resolution: mask layers, tips and starts, the plant table, downloads."""
     prediction = get_object_or_404(selectors.predictions(), pk=pk)
     masks = {cls: reverse("predictions:mask", args=[pk, cls]) for cls in prediction.mask_classes}
+    review = latest_review(prediction)
     data = {
+        "review": {"number": review.number, "plants": review.plants} if review else None,
+        "review_url": reverse("predictions:review", args=[pk]),
+        "can_review": can(request.user, Capability.REVIEW),
         "image": reverse("predictions:image", args=[pk]),
         "width": prediction.width, "height": prediction.height, "masks": masks,
         "plants": prediction.contract.get("plants") or [],
@@ -120,5 +125,6 @@ def viewer(request: HttpRequest, pk: int) -> HttpResponse:
         "reasons": review_reasons(prediction), "downloads": downloads,
         "threshold": settings.VISIONKIT_TIP_CONFIDENCE,
         "overlay": reverse("predictions:overlay", args=[pk]), "masks": masks,
+        "review": review, "can_review": data["can_review"],
     }  # fmt: skip
     return render(request, "predictions/viewer.html", context)

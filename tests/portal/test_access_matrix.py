@@ -56,6 +56,8 @@ API: dict[tuple[str, str], Capability] = {
     ("GET", "/api/predictions/{id}/overlay/"): _R,
     ("GET", "/api/predictions/{id}/masks/{cls}/"): _R,
     ("GET", "/api/predictions/{id}/export/"): _R,
+    ("GET", "/api/predictions/{id}/review/"): _R,
+    ("POST", "/api/predictions/{id}/review/"): Capability.REVIEW,
 }
 
 #: Pages (outside /api/ and the Django admin) -> the capability they need.

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.accounts.models import User
-from portal.predictions.models import Prediction
+from portal.predictions.models import Prediction, Review, Verdict
 
 __all__ = ["BatchUploadSerializer", "PredictionSerializer", "PredictionUploadSerializer"]
 
@@ -112,3 +112,39 @@ class PredictionSerializer(serializers.ModelSerializer[Prediction]):
 
         base = reverse("predictions:export", args=[obj.pk])
         return {fmt: _absolute(self._request(), f"{base}?format={fmt}") for fmt in file_formats()}
+
+
+class ReviewPointSerializer(serializers.Serializer[Any]):
+    """A tip in input pixels."""
+
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+
+
+class ReviewEntrySerializer(serializers.Serializer[Any]):
+    """One plant's verdict: accepted, rejected, moved (with ``tip``) or added (with ``tip``)."""
+
+    plant = serializers.IntegerField(min_value=1)
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    tip = ReviewPointSerializer(required=False, allow_null=True)
+
+
+class SaveReviewSerializer(serializers.Serializer[Any]):
+    """``POST /api/predictions/{id}/review/``: the verdicts, and the review they started from."""
+
+    base = serializers.IntegerField(
+        min_value=0, help_text="the review number you started from; 0: none"
+    )
+    plants = ReviewEntrySerializer(many=True)
+
+
+class ReviewSerializer(serializers.ModelSerializer[Review]):
+    """A saved review."""
+
+    reviewed_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = Review
+        fields = ["id", "prediction", "number", "plants", "reviewed_by", "created_at"]

@@ -22,11 +22,13 @@ from rest_framework.views import APIView
 
 from portal.accounts.permissions import Capability, ReadOrCapability, require
 from portal.accounts.selectors import acting_user
-from portal.predictions import exports, selectors, services
+from portal.predictions import exports, reviews, selectors, services
 from portal.predictions.api.serializers import (
     BatchUploadSerializer,
     PredictionSerializer,
     PredictionUploadSerializer,
+    ReviewSerializer,
+    SaveReviewSerializer,
 )
 from portal.predictions.filters import PredictionFilter
 from portal.predictions.models import Prediction, Source
@@ -155,6 +157,35 @@ class MaskView(APIView):
         if cls not in prediction.masks:
             raise Http404(f"no {cls!r} mask; the masks are: {', '.join(prediction.mask_classes)}")
         return _stored_png(prediction.masks[cls], f"{prediction.pk}-{cls}.png")
+
+
+class ReviewView(APIView):
+    """The latest review of a prediction (GET), or a new one (POST; 409 if another came first)."""
+
+    permission_classes = [ReadOrCapability]
+    write_capability = Capability.REVIEW
+
+    @extend_schema(responses={200: ReviewSerializer}, summary="A prediction's latest review")
+    def get(self, request: Request, pk: int) -> Response:
+        prediction = generics.get_object_or_404(selectors.predictions(), pk=pk)
+        review = reviews.latest_review(prediction)
+        if review is None:
+            raise Http404("this prediction has not been reviewed yet")
+        return Response(ReviewSerializer(review).data)
+
+    @extend_schema(
+        request=SaveReviewSerializer, responses={201: ReviewSerializer},
+        summary="Review a prediction's tips",
+    )  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        prediction = generics.get_object_or_404(selectors.predictions(), pk=pk)
+        body = SaveReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = reviews.save_review(
+            prediction=prediction, entries=body.validated_data["plants"],
+            base=body.validated_data["base"], user=acting_user(request),
+        )  # fmt: skip
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
 class ExportView(APIView):

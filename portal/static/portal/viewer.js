@@ -55,6 +55,8 @@
 
   function mark(point, kind, label) {
     const element = document.createElement("div");
+    element.dataset.x = point.x;
+    element.dataset.y = point.y;
     element.className = "mark " + kind;
     element.title = label;
     element.setAttribute("role", "img");
@@ -65,7 +67,9 @@
       placement: OpenSeadragon.Placement.CENTER,
       checkResize: false,
     });
+    return element;
   }
+  const tipMarks = {};
 
   viewer.addOnceHandler("open", () => {
     Object.keys(data.masks).forEach(addLayer);
@@ -73,12 +77,142 @@
       if (plant.start) mark(plant.start, "start", "plant " + plant.plant + " root start");
       if (plant.tip) {
         const acts = plant.tip.confidence >= data.threshold;
-        mark(plant.tip, acts ? "act" : "unsure",
+        tipMarks[plant.plant] = mark(plant.tip, acts ? "act" : "unsure",
              "plant " + plant.plant + " tip, confidence " + plant.tip.confidence.toFixed(2));
       }
     });
+    if (data.can_review) startReview();
     box.dataset.ready = "true";
   });
+
+  /* -- review: accept, reject, drag or add tips; saved as a new review beside the prediction -- */
+  function startReview() {
+    const state = {};
+    const predicted = {};
+    data.plants.forEach((p) => { predicted[p.plant] = p; });
+    if (data.review) {
+      data.review.plants.forEach((e) => { state[e.plant] = { verdict: e.verdict, tip: e.tip }; });
+    }
+    const status = document.getElementById("review-status");
+    const row = (plant) => document.querySelector('#plants tbody tr[data-plant="' + plant + '"]');
+
+    function show(plant) {
+      const entry = state[plant];
+      const tr = row(plant);
+      if (tr) tr.querySelector(".verdict-text").textContent = entry ? entry.verdict : "–";
+      const element = tipMarks[plant];
+      if (!element) return;
+      element.classList.toggle("rejected", Boolean(entry && entry.verdict === "rejected"));
+      element.classList.toggle("reviewed", Boolean(entry && entry.verdict !== "rejected"));
+      if (entry && entry.tip) {
+        viewer.updateOverlay(element, viewer.viewport.imageToViewportCoordinates(entry.tip.x, entry.tip.y));
+      }
+    }
+
+    function place(plant, x, y, verdict) {
+      state[plant] = { verdict: verdict, tip: { x: Math.round(x * 10) / 10, y: Math.round(y * 10) / 10 } };
+      show(plant);
+      status.textContent = "plant " + plant + ": tip " + verdict + ", not saved yet";
+    }
+
+    function draggable(plant, element) {
+      element.tabIndex = 0;
+      element.classList.add("movable");
+      const verdict = () => (predicted[plant] ? "moved" : "added");
+      element.addEventListener("pointerdown", (event) => {
+        event.preventDefault();
+        event.stopPropagation();
+        viewer.setMouseNavEnabled(false);
+        const move = (e) => {
+          const rect = box.getBoundingClientRect();
+          const at = viewer.viewport.viewerElementToImageCoordinates(
+            new OpenSeadragon.Point(e.clientX - rect.left, e.clientY - rect.top));
+          place(plant, at.x, at.y, verdict());
+        };
+        const up = (e) => {
+          move(e);
+          window.removeEventListener("pointermove", move);
+          window.removeEventListener("pointerup", up);
+          viewer.setMouseNavEnabled(true);
+        };
+        window.addEventListener("pointermove", move);
+        window.addEventListener("pointerup", up);
+      });
+      element.addEventListener("keydown", (event) => {
+        const steps = { ArrowLeft: [-2, 0], ArrowRight: [2, 0], ArrowUp: [0, -2], ArrowDown: [0, 2] };
+        const step = steps[event.key];
+        if (!step) return;
+        event.preventDefault();
+        const entry = state[plant] && state[plant].tip ? state[plant].tip
+          : { x: Number(element.dataset.x), y: Number(element.dataset.y) };
+        place(plant, entry.x + step[0], entry.y + step[1], verdict());
+      });
+    }
+
+    Object.entries(tipMarks).forEach(([plant, element]) => draggable(Number(plant), element));
+    Object.keys(state).forEach((plant) => show(Number(plant)));
+
+    document.querySelectorAll("#plants .accept").forEach((button) => button.addEventListener("click", () => {
+      const plant = Number(button.dataset.plant);
+      state[plant] = { verdict: "accepted", tip: null };
+      show(plant);
+    }));
+    document.querySelectorAll("#plants .reject").forEach((button) => button.addEventListener("click", () => {
+      const plant = Number(button.dataset.plant);
+      state[plant] = { verdict: "rejected", tip: null };
+      show(plant);
+    }));
+
+    let adding = false;
+    const addButton = document.getElementById("add-tip");
+    addButton.addEventListener("click", () => {
+      adding = !adding;
+      addButton.setAttribute("aria-pressed", String(adding));
+      status.textContent = adding ? "click the plate where the missed tip is" : "";
+    });
+    viewer.addHandler("canvas-click", (event) => {
+      if (!adding || !event.quick) return;
+      event.preventDefaultAction = true;
+      adding = false;
+      addButton.setAttribute("aria-pressed", "false");
+      const at = viewer.viewport.viewerElementToImageCoordinates(event.position);
+      const numbers = Object.keys(predicted).concat(Object.keys(state)).map(Number);
+      const plant = Math.max(0, ...numbers) + 1;
+      tipMarks[plant] = mark(at, "added", "plant " + plant + " tip, added by you");
+      draggable(plant, tipMarks[plant]);
+      place(plant, at.x, at.y, "added");
+    });
+
+    function token() {
+      try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; }
+      catch (error) { return ""; }
+    }
+
+    document.getElementById("save-review").addEventListener("click", () => {
+      const plants = [];
+      data.plants.forEach((p) => {
+        const entry = state[p.plant] || { verdict: p.tip ? "accepted" : "rejected", tip: null };
+        plants.push({ plant: p.plant, verdict: entry.verdict,
+                      tip: entry.verdict === "moved" ? entry.tip : null });
+      });
+      Object.entries(state).forEach(([plant, entry]) => {
+        if (!predicted[plant]) plants.push({ plant: Number(plant), verdict: "added", tip: entry.tip });
+      });
+      status.textContent = "saving…";
+      fetch(data.review_url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token() },
+        body: JSON.stringify({ base: data.review ? data.review.number : 0, plants: plants }),
+      }).then((answer) => answer.json().then((body) => ({ ok: answer.ok, body: body })))
+        .then(({ ok, body }) => {
+          if (!ok) { status.textContent = body.detail || "the review was not saved"; status.className = "error"; return; }
+          data.review = { number: body.number, plants: body.plants };
+          status.className = "";
+          status.textContent = "review " + body.number + " saved; exports now use it";
+        })
+        .catch((error) => { status.textContent = "the review was not saved: " + error; status.className = "error"; });
+    });
+  }
 
   document.querySelectorAll(".layer-toggle, .layer-opacity").forEach((input) => {
     input.addEventListener("input", () => {

@@ -11,6 +11,7 @@ is missing (``.ci/run`` installs it); nothing downloads a browser.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,35 @@ def test_a_viewer_reads_plates_but_has_no_predict_page(
     answer = page.goto(f"{base}/predictions/new/")
     assert answer is not None
     assert answer.status == 403
+
+
+def test_an_operator_moves_a_tip_rejects_another_and_the_csv_uses_the_review(
+    page: Any, live_server: Any, operator: User, production_model: Any, tmp_path: Path
+) -> None:
+    import csv
+    import io
+
+    base = live_server.url
+    _login(page, base, "operator")
+    _predict_in_the_page(page, base, _plate_file(tmp_path))
+    before = page.evaluate("() => JSON.parse(document.getElementById('plate-data').textContent)")
+    first = before["plants"][0]
+    tip = page.get_by_role("img", name=re.compile(rf"^plant {first['plant']} tip"))
+    tip.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")  # 2 px a press
+    page.get_by_role("button", name=f"reject plant {before['plants'][1]['plant']}'s tip").click()
+    page.get_by_role("button", name="Save review").click()
+    page.wait_for_selector("#review-status:has-text('review 1 saved')")
+    _axe(page, "viewer in review")
+    _shot(page, "viewer-review")
+
+    url = f"{base}/api/predictions/{page.url.rstrip('/').rsplit('/', 1)[1]}/export/?format=csv"
+    rows = {r["plant"]: r for r in csv.DictReader(io.StringIO(page.request.get(url).text()))}
+    moved = rows[str(first["plant"])]
+    x_column = next(k for k in moved if k.startswith("tip_x"))
+    assert float(moved[x_column]) == pytest.approx(first["tip"]["x"] + 10, abs=0.11)
+    assert rows[str(before["plants"][1]["plant"])][x_column] == ""
+
+    page.reload()
+    assert "Reviewed (review 1) by operator" in page.locator("main").inner_text()
