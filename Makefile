@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test test-slow test-scaled lint typecheck docs docs-figures clean
+.PHONY: setup run demo test test-slow test-scaled lint typecheck docs docs-figures docs-screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,14 @@ typecheck: setup
 ## docs: build the documentation site into site/
 docs: setup
 	$(BIN)/mkdocs build --strict
+
+## docs-screenshots: the portal's pages in docs/img/portal, taken by the browser tests on synthetic plates
+SHOTS := dashboard viewer-review models model-version job
+docs-screenshots: setup
+	$(BIN)/python -m pytest tests/portal/browser -p no:cacheprovider -q
+	for shot in $(SHOTS); do \
+	    src=artifacts/browser/$$shot.png; [ -f $$src ] || src=artifacts/browser/$$shot-synthetic.png; \
+	    cp $$src docs/img/portal/$$shot.png; done
 
 ## docs-figures: the real-vs-synthetic picture (needs the real crop; never committed)
 REAL_CROP ?= ../shared/real/hades_dish_crop.png

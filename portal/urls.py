@@ -23,6 +23,8 @@ admin.site.site_title = "visionkit"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("predictions/", include("portal.predictions.page_urls")),
+    path("models/", include("portal.registry.page_urls")),
+    path("jobs/", include("portal.jobs.page_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("api/", views.api_root, name="api-root"),

@@ -29,7 +29,15 @@ from portal.registry.models import ModelVersion, Stage
 if TYPE_CHECKING:
     from visionkit.tracking import Tracker
 
-__all__ = ["ALIASES", "link_version", "sync_aliases", "tracker", "tracking_uri"]
+__all__ = [
+    "ALIASES",
+    "CURVES",
+    "link_version",
+    "sync_aliases",
+    "tracker",
+    "tracking_uri",
+    "training_curves",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -151,3 +159,24 @@ def _delete_alias(client: Any, name: str, alias: str) -> None:
     except MlflowException as exc:
         if exc.error_code not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise
+
+
+#: Metrics drawn as training curves on a version's page, when its run logged them.
+CURVES: tuple[str, ...] = ("train_loss", "val_loss", "val_root_iou", "val_root_f1", "val_mean_iou")
+
+
+def training_curves(run_id: str) -> dict[str, list[tuple[int, float]]]:
+    """``metric -> [(epoch, value), ...]`` of :data:`CURVES` from the run; ``{}`` if unreachable."""
+    if not run_id:
+        return {}
+    try:
+        client = _client()
+        curves: dict[str, list[tuple[int, float]]] = {}
+        for key in CURVES:
+            history = client.get_metric_history(run_id, key)
+            if history:
+                curves[key] = [(int(m.step), float(m.value)) for m in history]
+        return curves
+    except Exception as exc:  # a page without curves still shows the version
+        logger.warning("MLflow: no training curves for run %s: %s", run_id, exc)
+        return {}

@@ -66,7 +66,18 @@ PAGES: dict[str, Capability] = {
     "/predictions/": _R,
     "/predictions/new/": _PR,
     "/predictions/<int:pk>/": _R,
+    "/models/": _R,
+    "/models/<int:pk>/": _R,
+    "/models/<int:pk>/promote/": Capability.PROMOTE,
+    "/models/<int:pk>/rollback/": Capability.ROLLBACK,
+    "/jobs/": _R,
+    "/jobs/<int:pk>/": _R,
+    "/jobs/<int:pk>/status/": _R,
+    "/jobs/<int:pk>/cancel/": _JOBS,
 }
+
+#: Pages that only take POST (forms): an allowed GET gets 405, not 403.
+POST_ONLY = {"/models/<int:pk>/promote/", "/models/<int:pk>/rollback/", "/jobs/<int:pk>/cancel/"}
 
 #: Routes outside the matrix and why.
 UNCHECKED_PAGES = {
@@ -187,9 +198,8 @@ def test_pages_redirect_anonymous_users_and_refuse_users_without_the_role(
         status = client.get(url).status_code
         role = _ROLES[name]
         if role is not None and role >= CAPABILITIES[capability]:
-            assert status == (404 if url != route else 200), (
-                f"{name} could not open {url} ({status})"
-            )
+            wanted = 405 if route in POST_ONLY else (404 if url != route else 200)
+            assert status == wanted, f"{name} could not open {url} ({status})"
         else:
             assert status == 403, f"{name} opened {url} ({status})"
 
