@@ -76,8 +76,18 @@ PAGES: dict[str, Capability] = {
     "/jobs/<int:pk>/cancel/": _JOBS,
 }
 
+#: Pages any logged-in user has, role or not: their own account, token and password.
+SELF_PAGES = {"/account/", "/account/token/", "/account/token/revoke/", "/account/password/"}
+
 #: Pages that only take POST (forms): an allowed GET gets 405, not 403.
-POST_ONLY = {"/models/<int:pk>/promote/", "/models/<int:pk>/rollback/", "/jobs/<int:pk>/cancel/"}
+POST_ONLY = {
+    "/models/<int:pk>/promote/",
+    "/models/<int:pk>/rollback/",
+    "/jobs/<int:pk>/cancel/",
+    "/account/token/",
+    "/account/token/revoke/",
+    "/account/password/",
+}
 
 #: Routes outside the matrix and why.
 UNCHECKED_PAGES = {
@@ -181,7 +191,18 @@ def _page_routes(
 
 
 def test_the_table_names_every_page() -> None:
-    assert sorted(_page_routes()) == sorted(PAGES)
+    assert sorted(_page_routes()) == sorted(set(PAGES) | SELF_PAGES)
+
+
+@pytest.mark.parametrize("name", list(_ROLES))
+def test_own_account_pages_need_a_login_but_no_role(name: str, users: dict[str, User]) -> None:
+    for url in SELF_PAGES:
+        anonymous = Client().get(url)
+        assert anonymous.status_code == 302, url
+        assert anonymous["Location"].startswith("/accounts/login/"), url
+        client = Client()
+        client.force_login(users[name])
+        assert client.get(url).status_code == (405 if url in POST_ONLY else 200), url
 
 
 @pytest.mark.parametrize("name", list(_ROLES))

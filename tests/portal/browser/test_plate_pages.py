@@ -164,6 +164,10 @@ def test_a_viewer_reads_plates_but_has_no_predict_page(
     _login(page, base, "viewer")
     assert page.get_by_role("link", name="Predict").count() == 0
     assert "No plate has been predicted yet" in page.locator("main").inner_text()
+    page.get_by_role("link", name="viewer").click()
+    page.get_by_role("button", name="Make a token").click()
+    assert page.get_by_label("Your new token (shown only now)").input_value()
+    _axe(page, "account")
     answer = page.goto(f"{base}/predictions/new/")
     assert answer is not None
     assert answer.status == 403
