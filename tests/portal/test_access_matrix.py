@@ -74,6 +74,9 @@ PAGES: dict[str, Capability] = {
     "/jobs/<int:pk>/": _R,
     "/jobs/<int:pk>/status/": _R,
     "/jobs/<int:pk>/cancel/": _JOBS,
+    "/datasets/": _R,
+    "/datasets/<int:pk>/": _R,
+    "/datasets/<int:pk>/preview/<int:index>.png": _R,
 }
 
 #: Pages any logged-in user has, role or not: their own account, token and password.
@@ -210,7 +213,8 @@ def test_pages_redirect_anonymous_users_and_refuse_users_without_the_role(
     name: str, users: dict[str, User]
 ) -> None:
     for route, capability in PAGES.items():
-        url = route.replace("<int:pk>", "999999")  # no such object: allowed means 404, not 403
+        # no such object: allowed means 404, not 403
+        url = route.replace("<int:pk>", "999999").replace("<int:index>", "0")
         anonymous = Client().get(url)
         assert anonymous.status_code == 302, url
         assert anonymous["Location"].startswith("/accounts/login/"), url
