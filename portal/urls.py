@@ -23,6 +23,7 @@ admin.site.site_title = "visionkit"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("predictions/", include("portal.predictions.page_urls")),
+    path("experiments/", include("portal.predictions.experiment_urls")),
     path("models/", include("portal.registry.page_urls")),
     path("jobs/", include("portal.jobs.page_urls")),
     path("datasets/", include("portal.datasets.page_urls")),

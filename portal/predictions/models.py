@@ -53,6 +53,7 @@ class Prediction(models.Model):
     plate = models.CharField(max_length=20, blank=True, db_index=True)
     condition = models.CharField(max_length=100, blank=True)
     replicate = models.CharField(max_length=20, blank=True)
+    imaged_on = models.DateField(null=True, blank=True, help_text="the date in the Hades name")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

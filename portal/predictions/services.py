@@ -125,7 +125,7 @@ def input_stats(image: np.ndarray, prediction: LibraryPrediction) -> dict[str, A
     }
 
 
-def _hades_fields(name: str) -> dict[str, str]:
+def _hades_fields(name: str) -> dict[str, Any]:
     from visionkit.sources.hades import parse_hades_name
 
     parsed = parse_hades_name(name)
@@ -136,6 +136,7 @@ def _hades_fields(name: str) -> dict[str, str]:
         "plate": parsed.plate[:20],
         "condition": (parsed.condition or "")[:100],
         "replicate": (parsed.replicate or "")[:20],
+        "imaged_on": parsed.date,
     }
 
 

@@ -74,6 +74,8 @@ PAGES: dict[str, Capability] = {
     "/jobs/<int:pk>/": _R,
     "/jobs/<int:pk>/status/": _R,
     "/jobs/<int:pk>/cancel/": _JOBS,
+    "/experiments/": _R,
+    "/experiments/<str:name>/": _R,
     "/datasets/": _R,
     "/datasets/<int:pk>/": _R,
     "/datasets/<int:pk>/preview/<int:index>.png": _R,
@@ -215,6 +217,7 @@ def test_pages_redirect_anonymous_users_and_refuse_users_without_the_role(
     for route, capability in PAGES.items():
         # no such object: allowed means 404, not 403
         url = route.replace("<int:pk>", "999999").replace("<int:index>", "0")
+        url = url.replace("<str:name>", "no-such-experiment")
         anonymous = Client().get(url)
         assert anonymous.status_code == 302, url
         assert anonymous["Location"].startswith("/accounts/login/"), url

@@ -101,3 +101,26 @@ def test_an_operator_starts_a_small_training_job_and_sees_it_finish(
     assert page.get_by_label("Epochs").evaluate("e => e.validationMessage")
     assert page.url.endswith("/jobs/")
     assert Job.objects.count() == 1
+
+
+def test_a_scientist_reads_an_experiment_by_condition(
+    page: Any, live_server: Any, viewer: User, operator: User, production_model: Any
+) -> None:
+    import cv2
+
+    from portal.predictions.services import create_prediction
+    from tests.portal.predictions.test_experiments import NAMES
+    from visionkit.synth import SynthConfig, generate_plate
+
+    for index, name in enumerate(NAMES):
+        plate = generate_plate(5, SynthConfig(), index=index)
+        ok, data = cv2.imencode(".png", plate.image)
+        assert ok
+        create_prediction(image=data.tobytes(), image_name=name, user=operator)
+    base = live_server.url
+    _login(page, base, "viewer")
+    page.goto(f"{base}/experiments/")
+    page.get_by_role("link", name="77-2-ROOT1").click()
+    assert page.locator("#plant-table tbody tr").count() > 0
+    _axe(page, "experiment")
+    _shot(page, "experiment")
