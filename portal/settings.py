@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "portal.datasets",
     "portal.jobs",
     "portal.predictions",
+    "portal.calibrations",
 ]
 
 #: Decided before the first migration: the portal's own user model (roles in

@@ -27,6 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("models/", include("portal.registry.page_urls")),
     path("jobs/", include("portal.jobs.page_urls")),
     path("datasets/", include("portal.datasets.page_urls")),
+    path("calibrations/", include("portal.calibrations.urls")),
     path("account/", include("portal.accounts.page_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -61,7 +61,7 @@ def file_formats() -> tuple[str, ...]:
 def export(prediction: Prediction, fmt: str, *, calibration: str | None = None) -> Export:
     """The prediction as the adapter ``fmt`` writes it.
 
-    ``calibration`` (a preset name) is handed to adapters that map robot
+    ``calibration`` (a preset's or a saved calibration's name) is handed to adapters that map robot
     coordinates themselves (``ot2``) when the prediction carries none.
 
     Raises:
@@ -80,7 +80,10 @@ def export(prediction: Prediction, fmt: str, *, calibration: str | None = None) 
     contract.pop("review", None)
     contract["masks"] = {}
     result = LibraryPrediction.from_dict(contract)
-    options: dict[str, Any] = {"calibration": calibration} if calibration and fmt == "ot2" else {}
+    from portal.calibrations.services import resolve
+
+    chosen = resolve(calibration) if calibration and fmt == "ot2" else None
+    options: dict[str, Any] = {"calibration": chosen} if chosen is not None else {}
     with tempfile.TemporaryDirectory(prefix="visionkit-export-") as scratch:
         out = Path(scratch) / "out"
         try:

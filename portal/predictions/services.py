@@ -217,16 +217,10 @@ def create_prediction(
 
 
 def _calibration(name: str | None) -> Any:
-    """A shipped calibration preset by name; files are never read from user input."""
-    if not name:
-        return None
-    from visionkit.calibration import Calibration, preset_names
+    """A calibration by name: a shipped preset or one saved in the portal; never a file path."""
+    from portal.calibrations.services import resolve
 
-    if name not in preset_names():
-        raise PortalError(
-            f"unknown calibration {name!r}; the calibrations are: {', '.join(preset_names())}"
-        )
-    return Calibration.preset(name)
+    return resolve(name)
 
 
 def _keep(

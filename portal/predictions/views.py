@@ -60,10 +60,12 @@ def prediction_list(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     """Drop one plate (opens it in the viewer) or several (one batch job); errors say what to do."""
     limit = max_upload_bytes()
+    from portal.calibrations.models import SavedCalibration
     from visionkit.calibration import preset_names
 
+    names = preset_names() + list(SavedCalibration.objects.values_list("name", flat=True))
     context: dict[str, Any] = {"limit": limit, "limit_shown": human_size(limit),
-                               "calibrations": preset_names()}  # fmt: skip
+                               "calibrations": names}  # fmt: skip
     if request.method == "GET":
         return render(request, "predictions/upload.html", context)
     files = request.FILES.getlist("images")

@@ -76,6 +76,7 @@ PAGES: dict[str, Capability] = {
     "/jobs/<int:pk>/cancel/": _JOBS,
     "/experiments/": _R,
     "/experiments/<str:name>/": _R,
+    "/calibrations/": _R,
     "/datasets/": _R,
     "/datasets/<int:pk>/": _R,
     "/datasets/<int:pk>/preview/<int:index>.png": _R,

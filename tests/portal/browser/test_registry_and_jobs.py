@@ -124,3 +124,48 @@ def test_a_scientist_reads_an_experiment_by_condition(
     assert page.locator("#plant-table tbody tr").count() > 0
     _axe(page, "experiment")
     _shot(page, "experiment")
+
+
+def test_an_operator_clicks_fiducials_types_robot_points_fits_and_saves(
+    page: Any, live_server: Any, operator: User, production_model: Any
+) -> None:
+    import json
+
+    import cv2
+
+    from portal.calibrations.models import SavedCalibration
+    from portal.predictions.services import create_prediction
+    from tests.portal.calibrations.test_calibrations import _robot
+    from visionkit.synth import SynthConfig, generate_plate
+
+    plate = generate_plate(3, SynthConfig().scaled(0.25))
+    ok, data = cv2.imencode(".png", plate.image)
+    assert ok
+    create_prediction(image=data.tobytes(), image_name="deck.png", user=operator)
+    base = live_server.url
+    _login(page, base, "operator")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base}/calibrations/")
+    image = page.locator("#calib-img")
+    image.wait_for()
+    box = image.bounding_box()
+    assert box is not None
+    for fx, fy in ((0.1, 0.1), (0.9, 0.12), (0.88, 0.9), (0.12, 0.88)):
+        image.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+    points = json.loads(page.locator("#points-json").input_value())
+    assert len(points) == 4
+    for number, point in enumerate(points, start=1):
+        rx, ry = _robot(point["x"], point["y"])
+        page.get_by_label(f"point {number} robot x").fill(f"{rx:.6f}")
+        page.get_by_label(f"point {number} robot y").fill(f"{ry:.6f}")
+    page.get_by_role("button", name="Fit").click()
+    assert "RMS residual 0.0" in page.locator("main").inner_text()
+    page.locator("#points tbody tr").nth(3).wait_for()  # drawn once the image has loaded
+    assert page.locator("#points tbody tr").count() == 4, errors
+    page.get_by_label("Name to save it under").fill("deck-left")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector(".messages li.success")
+    assert SavedCalibration.objects.filter(name="deck-left").exists()
+    _axe(page, "calibration")
+    _shot(page, "calibration")

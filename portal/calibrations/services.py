@@ -1,0 +1,130 @@
+"""Fit and save calibrations: fiducials clicked on a plate paired with typed robot coordinates.
+
+:func:`fit` returns the calibration, each point's error in millimetres and a
+warning when the points are nearly on one line (the fit is then poorly
+conditioned across the line). :func:`save` stores it under a name that
+predictions, batch jobs and exports accept beside the shipped presets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from django.db import IntegrityError, transaction
+
+from portal.calibrations.models import SavedCalibration
+from portal.common.errors import Conflict, PortalError
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+    from visionkit.calibration import Calibration
+
+__all__ = ["Fit", "fit", "resolve", "save"]
+
+#: Below this ratio of the points' spread across and along their main line, they are
+#: "nearly collinear": the fit holds along the line and guesses across it.
+COLLINEAR_RATIO = 0.1
+
+
+@dataclass
+class Fit:
+    """A fitted calibration, each point's error (mm) and what to watch for."""
+
+    calibration: Calibration
+    errors_mm: list[float]
+    warnings: list[str]
+
+
+def _arrays(points: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    problems = []
+    image, robot = [], []
+    for number, point in enumerate(points, start=1):
+        try:
+            image.append([float(point["x"]), float(point["y"])])
+            robot.append([float(point["robot_x"]), float(point["robot_y"]),
+                          float(point.get("robot_z") or 0.0)])  # fmt: skip
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"point {number}: give its image x, y and robot x, y (metres)")
+    if problems:
+        raise PortalError("the calibration was not fitted: " + "; ".join(problems),
+                          problems=problems)  # fmt: skip
+    return np.asarray(image, float), np.asarray(robot, float)
+
+
+def fit(*, points: list[dict[str, Any]], frame: str) -> Fit:
+    """Fit the points; each one's error, and warnings (nearly collinear, a large residual).
+
+    Raises:
+        PortalError: fewer than three points, missing values, points on one line,
+            robot points out of reach, or pairs that disagree (the library's reason).
+    """
+    from visionkit.calibration import Calibration
+    from visionkit.exceptions import CalibrationError
+
+    image, robot = _arrays(points)
+    try:
+        calibration = Calibration.fit(image, robot, frame=frame or "robot")
+    except CalibrationError as exc:
+        raise PortalError(f"the calibration was not fitted: {exc}") from exc
+    placed = np.asarray(calibration.to_robot_many(image))[:, :2]
+    errors = (np.linalg.norm(placed - robot[:, :2], axis=1) * 1000.0).round(3).tolist()
+    warnings = []
+    spread = np.linalg.svd(image - image.mean(axis=0), compute_uv=False)
+    if spread[-1] < COLLINEAR_RATIO * spread[0]:
+        warnings.append("the points lie nearly on one line: the fit is unreliable across it; "
+                        "add a point away from that line")  # fmt: skip
+    worst = int(np.argmax(errors))
+    if errors[worst] > 1.0:
+        warnings.append(f"point {worst + 1} is {errors[worst]:.2f} mm off: check its robot "
+                        "coordinates, or click it again")  # fmt: skip
+    return Fit(calibration=calibration, errors_mm=errors, warnings=warnings)
+
+
+def save(
+    *, name: str, points: list[dict[str, Any]], frame: str, user: User | None
+) -> SavedCalibration:
+    """Fit and store the calibration as ``name``.
+
+    Raises:
+        PortalError: the fit failed, or the name is not a slug.
+        Conflict: the name is taken (a preset's or a saved one's).
+    """
+    from django.utils.text import slugify
+
+    from visionkit.calibration import preset_names
+
+    if not name or slugify(name) != name:
+        raise PortalError(f"name {name!r}: use lower-case letters, digits and hyphens")
+    if name in preset_names():
+        raise Conflict(f"{name} is a shipped preset; choose another name")
+    fitted = fit(points=points, frame=frame)
+    try:
+        with transaction.atomic():
+            return SavedCalibration.objects.create(
+                name=name, frame=fitted.calibration.frame, data=fitted.calibration.to_dict(),
+                points=points, residual_mm=float(fitted.calibration.residual_mm or 0.0),
+                created_by=user,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise Conflict(f"a calibration is called {name} already; choose another name") from exc
+
+
+def resolve(name: str | None) -> Calibration | None:
+    """A calibration by name: a shipped preset or a saved one (never a file from user input).
+
+    Raises:
+        PortalError: no preset or saved calibration has that name.
+    """
+    from visionkit.calibration import Calibration, preset_names
+
+    if not name:
+        return None
+    if name in preset_names():
+        return Calibration.preset(name)
+    saved = SavedCalibration.objects.filter(name=name).first()
+    if saved is None:
+        known = preset_names() + list(SavedCalibration.objects.values_list("name", flat=True))
+        raise PortalError(f"unknown calibration {name!r}; the calibrations are: {', '.join(known)}")
+    return Calibration.from_dict(saved.data, source=f"calibration {name}")
