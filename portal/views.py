@@ -32,10 +32,11 @@ logger = logging.getLogger(__name__)
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard: the model in production, running jobs, plates to review, recent plates."""
-    from portal.jobs.models import Job, Status
+    from portal.jobs.selectors import running
     from portal.predictions.flags import review_reasons
     from portal.predictions.loader import production_version
     from portal.predictions.selectors import predictions
+    from portal.registry.metrics import headline
     from portal.registry.selectors import audit_trail
 
     production = production_version()
@@ -44,39 +45,17 @@ def home(request: HttpRequest) -> HttpResponse:
     if production is not None:
         last = audit_trail(production).filter(to_stage="production").first()
         promoted_by = last.changed_by if last is not None else None
-        metrics = _headline_metrics(production.metrics)
+        metrics = headline(production.metrics)
     latest = list(predictions()[:48])
     items = [{"prediction": p, "reasons": review_reasons(p)} for p in latest]
     context = {
         "visionkit_version": __version__, "production": production, "promoted_by": promoted_by,
         "metrics": metrics,
-        "jobs": Job.objects.filter(status__in=[Status.QUEUED, Status.RUNNING]).order_by("-id")[:10],
+        "jobs": running().order_by("-id")[:10],
         "recent": items[:8], "waiting": [item for item in items if item["reasons"]][:8],
         "can_predict": can(request.user, Capability.PREDICT),
     }  # fmt: skip
     return render(request, "home.html", context)
-
-
-#: Registry metrics shown on the dashboard: key in ModelVersion.metrics -> label, format.
-_HEADLINE: dict[str, tuple[str, str]] = {
-    "val_root_f1": ("root F1 (validation)", "{:.3f}"),
-    "root_f1": ("root F1", "{:.3f}"),
-    "tips_within_1mm": ("tips within 1 mm", "{:.1%}"),
-    "val_root_iou": ("root IoU (validation)", "{:.3f}"),
-    "length_smape": ("length sMAPE", "{:.1%}"),
-    "ece": ("ECE", "{:.3f}"),
-}
-
-
-def _headline_metrics(values: dict[str, object]) -> list[tuple[str, str]]:
-    shown: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for key, (label, fmt) in _HEADLINE.items():
-        value = values.get(key)
-        if isinstance(value, int | float) and label not in seen:
-            shown.append((label, fmt.format(value)))
-            seen.add(label)
-    return shown
 
 
 @never_cache

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from portal.accounts.models import User
     from visionkit.calibration import Calibration
 
-__all__ = ["Fit", "fit", "resolve", "save"]
+__all__ = ["Fit", "calibration_names", "fit", "resolve", "save"]
 
 #: Below this ratio of the points' spread across and along their main line, they are
 #: "nearly collinear": the fit holds along the line and guesses across it.
@@ -111,6 +111,13 @@ def save(
         raise Conflict(f"a calibration is called {name} already; choose another name") from exc
 
 
+def calibration_names() -> list[str]:
+    """Every name a prediction may give: the shipped presets, then the saved calibrations."""
+    from visionkit.calibration import preset_names
+
+    return preset_names() + list(SavedCalibration.objects.values_list("name", flat=True))
+
+
 def resolve(name: str | None) -> Calibration | None:
     """A calibration by name: a shipped preset or a saved one (never a file from user input).
 
@@ -125,6 +132,6 @@ def resolve(name: str | None) -> Calibration | None:
         return Calibration.preset(name)
     saved = SavedCalibration.objects.filter(name=name).first()
     if saved is None:
-        known = preset_names() + list(SavedCalibration.objects.values_list("name", flat=True))
-        raise PortalError(f"unknown calibration {name!r}; the calibrations are: {', '.join(known)}")
+        known = ", ".join(calibration_names())
+        raise PortalError(f"unknown calibration {name!r}; the calibrations are: {known}")
     return Calibration.from_dict(saved.data, source=f"calibration {name}")

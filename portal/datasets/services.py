@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
 from portal.common.archives import ZipLimits, extract_zip
 from portal.common.errors import PortalError
+from portal.common.storage import remove_files, store_files
 from portal.common.uploads import check_size
 from portal.datasets.models import DatasetVersion
 
@@ -125,7 +125,7 @@ def create_dataset_from_folder(
     prefix = f"datasets/{manifest.version}"
     stored: list[str] = []
     try:
-        stored = _store(root, prefix, [entry.path for entry in manifest.files])
+        stored = store_files(root, prefix, [entry.path for entry in manifest.files])
         manifest_file = ContentFile(manifest.to_json().encode())
         stored.append(storages["default"].save(f"{prefix}/{MANIFEST}", manifest_file))
         with transaction.atomic():
@@ -142,39 +142,14 @@ def create_dataset_from_folder(
                 created_by=user,
             )
     except IntegrityError:  # the same files stored by a concurrent upload
-        _remove(stored)
+        remove_files(stored)
         return DatasetVersion.objects.get(version=manifest.version), False
     except BaseException:
-        _remove(stored)
+        remove_files(stored)
         raise
     logger.info("data set %s stored: %d images, %d masks", created.version[:12],
                 created.n_images, created.n_masks)  # fmt: skip
     return created, True
-
-
-def _store(root: Path, prefix: str, paths: list[str]) -> list[str]:
-    storage = storages["default"]
-    stored: list[str] = []
-    try:
-        for rel in paths:
-            target = f"{prefix}/{rel}"
-            if storage.exists(target):  # left by an attempt that died before its clean-up
-                storage.delete(target)
-            with (root / rel).open("rb") as handle:
-                stored.append(storage.save(target, File(handle, name=Path(rel).name)))
-    except BaseException:
-        _remove(stored)
-        raise
-    return stored
-
-
-def _remove(names: list[str]) -> None:
-    storage = storages["default"]
-    for stored in names:
-        try:
-            storage.delete(stored)
-        except OSError:  # pragma: no cover - a storage that fails even to delete
-            logger.exception("could not remove %s", stored)
 
 
 def download_dataset(*, dataset: DatasetVersion, target: Path) -> Path:

@@ -18,16 +18,12 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from portal.jobs.models import Job, Status
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
 
 __all__ = ["FLUSH_EVERY_S", "LOG_LINES", "JobCancelled", "JobContext"]
 
@@ -165,7 +161,3 @@ class JobContext:
     def tail(self) -> str:
         """The log lines kept, as the row holds them."""
         return "\n".join(self.lines)
-
-    def extend(self, lines: Iterable[str]) -> None:
-        """Add several lines at once."""
-        self.lines.extend(lines)

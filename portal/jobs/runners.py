@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import storages
 
+from portal.common.storage import remove_files, store_files
 from portal.jobs.models import Kind
 from portal.registry.mlflow_sync import tracker
 
@@ -36,29 +35,6 @@ Runner = Callable[["Job", "JobContext"], dict[str, Any]]
 
 #: The MLflow experiment of the portal's training runs.
 EXPERIMENT = "visionkit-portal"
-
-
-def _store_folder(folder: Path, prefix: str) -> list[str]:
-    """Copy every file of ``folder`` into storage under ``prefix``; returns the stored names."""
-    storage = storages["default"]
-    stored: list[str] = []
-    try:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            target = f"{prefix}/{path.relative_to(folder).as_posix()}"
-            if storage.exists(target):
-                storage.delete(target)
-            with path.open("rb") as handle:
-                stored.append(storage.save(target, File(handle, name=path.name)))
-    except BaseException:
-        _remove(stored)
-        raise
-    return stored
-
-
-def _remove(names: list[str]) -> None:
-    from portal.predictions.services import remove_files
-
-    remove_files(names)
 
 
 def _finite(values: dict[str, Any]) -> dict[str, float | None]:
@@ -109,7 +85,7 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
     if folder is None:
         raise RuntimeError("training ended without a model (no epoch finished); train longer")
     prefix = f"jobs/{job.pk}/model"
-    stored = _store_folder(Path(folder), prefix)
+    stored = store_files(Path(folder), prefix)
     answer: dict[str, Any] = {
         "model_folder": prefix,
         "mlflow_run_id": result.run_id or "",
@@ -125,7 +101,7 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
     try:
         version = register_from_job(job=job, user=job.created_by)
     except BaseException:
-        _remove(stored)
+        remove_files(stored)
         raise
     ctx.log(f"registered {version.name} v{version.version} as a candidate")
     answer["model_version"] = version.pk
@@ -154,7 +130,7 @@ def evaluate(job: Job, ctx: JobContext) -> dict[str, Any]:
                             progress=False,
                             on_plate=on_plate, **job.parameters)  # fmt: skip
     prefix = f"jobs/{job.pk}/report"
-    stored = _store_folder(out, prefix)
+    stored = store_files(out, prefix)
     full = report.to_dict()
     return {
         "report_folder": prefix,

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.storage import storages
 
 from portal.common.errors import PortalError
+from portal.common.storage import remove_files
 from portal.predictions.models import Source
-from portal.predictions.services import IMAGE_SUFFIXES, create_prediction, remove_files
+from portal.predictions.services import IMAGE_SUFFIXES, create_prediction
 
 if TYPE_CHECKING:
     from portal.jobs.context import JobContext

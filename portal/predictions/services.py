@@ -27,6 +27,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 
 from portal.common.errors import PortalError
+from portal.common.storage import remove_files
 from portal.common.uploads import check_size
 from portal.predictions import loader
 from portal.predictions.models import Prediction, Source
@@ -45,7 +46,6 @@ __all__ = [
     "create_batch",
     "create_prediction",
     "input_stats",
-    "remove_files",
 ]
 
 logger = logging.getLogger(__name__)
@@ -156,16 +156,6 @@ def browser_png(data: bytes) -> bytes:
 def _clean_name(name: str) -> str:
     base = PurePath(name.replace("\\", "/")).name or "image.png"
     return base[:255]
-
-
-def remove_files(names: Iterable[str]) -> None:
-    """Delete stored files, logging (never raising) when the storage refuses."""
-    storage = storages["default"]
-    for stored in names:
-        try:
-            storage.delete(stored)
-        except OSError:  # pragma: no cover - a storage that fails even to delete
-            logger.exception("could not remove %s", stored)
 
 
 def create_prediction(

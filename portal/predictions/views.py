@@ -25,6 +25,7 @@ from portal.common.errors import PortalError
 from portal.common.uploads import human_size, max_upload_bytes
 from portal.predictions import selectors, services
 from portal.predictions.exports import file_formats
+from portal.predictions.filters import PredictionFilter
 from portal.predictions.flags import review_reasons, tip_is_actionable
 from portal.predictions.models import Prediction, Source
 from portal.predictions.reviews import latest_review
@@ -33,6 +34,7 @@ __all__ = ["prediction_list", "upload", "viewer"]
 
 logger = logging.getLogger(__name__)
 
+#: The filters the page shows (PredictionFilter takes all of the API's as well).
 _FILTERS = ("experiment", "plate", "condition", "replicate")
 
 
@@ -40,11 +42,8 @@ _FILTERS = ("experiment", "plate", "condition", "replicate")
 @require_safe
 def prediction_list(request: HttpRequest) -> HttpResponse:
     """Every prediction, newest first, filtered by the Hades name fields, flagged for review."""
-    rows = selectors.predictions()
+    rows = PredictionFilter(request.GET, queryset=selectors.predictions()).qs  # as the API filters
     chosen = {key: request.GET.get(key, "").strip() for key in _FILTERS}
-    for key, value in chosen.items():
-        if value:
-            rows = rows.filter(**{key: value})
     page = Paginator(rows, 24).get_page(request.GET.get("page"))
     items = [{"prediction": p, "reasons": review_reasons(p)} for p in page]
     if request.GET.get("review") == "1":
@@ -60,12 +59,10 @@ def prediction_list(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     """Drop one plate (opens it in the viewer) or several (one batch job); errors say what to do."""
     limit = max_upload_bytes()
-    from portal.calibrations.models import SavedCalibration
-    from visionkit.calibration import preset_names
+    from portal.calibrations.services import calibration_names
 
-    names = preset_names() + list(SavedCalibration.objects.values_list("name", flat=True))
     context: dict[str, Any] = {"limit": limit, "limit_shown": human_size(limit),
-                               "calibrations": names}  # fmt: skip
+                               "calibrations": calibration_names()}  # fmt: skip
     if request.method == "GET":
         return render(request, "predictions/upload.html", context)
     files = request.FILES.getlist("images")

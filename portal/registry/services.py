@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.core.files import File
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
 from portal.common.errors import Conflict, PortalError
+from portal.common.storage import remove_files, store_files
 from portal.registry.models import ModelVersion, Stage, StageChange
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def register_model_folder(
     prefix = f"models/{name}/{version}"
     stored: list[str] = []
     try:
-        stored = _store_files(source, prefix)
+        stored = store_files(source, prefix, [f for f in MODEL_FILES if (source / f).is_file()])
         with transaction.atomic():
             created = ModelVersion.objects.create(
                 name=name,
@@ -128,13 +128,13 @@ def register_model_folder(
                 reason=reason, changed_by=user,
             )  # fmt: skip
     except IntegrityError as exc:
-        _remove(stored)
+        remove_files(stored)
         raise RegistryError(
             f"{name} version {version} is registered already; give another version",
             conflict=True,
         ) from exc
     except BaseException:
-        _remove(stored)
+        remove_files(stored)
         raise
     logger.info("registered %s v%s (%s) from %s", name, version, loaded.sha256[:12], source)
     from portal.registry import mlflow_sync
@@ -224,35 +224,6 @@ def register_from_job(
     job.result_model = registered
     job.save(update_fields=["result_model"])
     return registered
-
-
-def _store_files(source: Path, prefix: str) -> list[str]:
-    """Copy the model files into storage under ``prefix``; returns the stored names."""
-    storage = storages["default"]
-    stored: list[str] = []
-    try:
-        for filename in MODEL_FILES:
-            path = source / filename
-            if not path.is_file():
-                continue
-            target = f"{prefix}/{filename}"
-            if storage.exists(target):  # left by an attempt that died before its clean-up
-                storage.delete(target)
-            with path.open("rb") as handle:
-                stored.append(storage.save(target, File(handle, name=filename)))
-    except BaseException:
-        _remove(stored)
-        raise
-    return stored
-
-
-def _remove(names: list[str]) -> None:
-    storage = storages["default"]
-    for stored in names:
-        try:
-            storage.delete(stored)
-        except OSError:  # pragma: no cover - a storage that fails even to delete
-            logger.exception("could not remove %s after a failed registration", stored)
 
 
 @transaction.atomic

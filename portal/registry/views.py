@@ -18,27 +18,10 @@ from portal.accounts.permissions import Capability, can, capability_required
 from portal.accounts.selectors import acting_user
 from portal.common.errors import PortalError
 from portal.registry import mlflow_sync, selectors, services
+from portal.registry.metrics import HEADLINE, formatted
 from portal.registry.models import ModelVersion, Stage
 
 __all__ = ["model_list", "model_version", "promote", "rollback"]
-
-#: Metrics compared across versions: key in ModelVersion.metrics -> column heading, format.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "root_f1": ("root F1", "{:.3f}"),
-    "val_root_f1": ("root F1 (validation)", "{:.3f}"),
-    "tips_within_1mm": ("tips within 1 mm", "{:.1%}"),
-    "length_smape": ("length sMAPE", "{:.1%}"),
-    "ece": ("ECE", "{:.3f}"),
-    "val_root_iou": ("root IoU (validation)", "{:.3f}"),
-}
-
-
-def _metric_cells(version: ModelVersion, keys: list[str]) -> list[str]:
-    cells = []
-    for key in keys:
-        value = version.metrics.get(key)
-        cells.append(COLUMNS[key][1].format(value) if isinstance(value, int | float) else "–")
-    return cells
 
 
 @capability_required(Capability.READ)
@@ -46,9 +29,10 @@ def _metric_cells(version: ModelVersion, keys: list[str]) -> list[str]:
 def model_list(request: HttpRequest) -> HttpResponse:
     """Every version with its stage and metrics side by side, newest first per name."""
     versions = list(selectors.model_versions().order_by("name", "-registered_at"))
-    keys = [key for key in COLUMNS if any(key in v.metrics for v in versions)]
-    rows = [{"version": v, "cells": _metric_cells(v, keys)} for v in versions]
-    context = {"rows": rows, "headings": [COLUMNS[k][0] for k in keys]}
+    keys = [key for key in HEADLINE if any(formatted(v.metrics, key) for v in versions)]
+    rows = [{"version": v, "cells": [formatted(v.metrics, k) or "–" for k in keys]}
+            for v in versions]  # fmt: skip
+    context = {"rows": rows, "headings": [HEADLINE[k][0] for k in keys]}
     return render(request, "registry/list.html", context)
 
 
