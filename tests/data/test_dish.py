@@ -216,3 +216,14 @@ def _timed(frame: np.ndarray) -> float:
     assert dish.found
     assert dish.side_px == pytest.approx(2700, rel=0.01)
     return elapsed
+
+
+def test_a_darkened_blurred_small_crop_gets_an_answer_not_a_crash() -> None:
+    # Found by the portal's drift test: a wall profile whose last bright point was the
+    # image's last pixel once indexed past the end of the profile.
+    from visionkit.synth import SynthConfig, generate_plate
+
+    plate = generate_plate(63, SynthConfig().scaled(0.125), index=9).cropped().image
+    dark = cv2.GaussianBlur((plate * 0.55).astype(np.uint8), (0, 0), 3)
+    dish = detect_dish(dark)
+    assert dish is None or dish.mm_per_px > 0

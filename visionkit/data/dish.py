@@ -515,7 +515,10 @@ def _wall_width(
         return float(min(offsets[end - 1] + 0.5, max_wall))
     wall = float(np.median(profile[ramp_end : near[-1] + 1]))
     middle = 0.5 * (wall + surround)
-    last = int(np.flatnonzero(profile[: near[-1] + 2] > middle)[-1])
+    above = np.flatnonzero(profile[: near[-1] + 2] > middle)
+    if above.size == 0:
+        return 0.0
+    last = int(min(above[-1], end - 2))  # the crossing needs a point after it
     before, after = float(profile[last]), float(profile[last + 1])
     drop = before - after  # can be <= 0 where the profile is flat past the wall
     crossing = offsets[last] + (0.5 * (before - middle) / drop if drop > 0 else 0.5)
