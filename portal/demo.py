@@ -49,6 +49,7 @@ class SeedReport:
     users_created: list[str] = field(default_factory=list)
     model: ModelVersion | None = None
     model_promoted: bool = False
+    schedules_created: list[str] = field(default_factory=list)
     dataset: DatasetVersion | None = None
     dataset_created: bool = False
     predictions_made: int = 0
@@ -88,7 +89,7 @@ def _model(report: SeedReport, admin: User) -> None:
         number = load_model(DEFAULT_MODEL).config.version
         wanted = str(number) if str(number) not in taken else f"{number}-shipped"
         version = services.register_model_folder(
-            folder=DEFAULT_MODEL, user=admin, name=MODEL_NAME, version=wanted,
+            folder=DEFAULT_MODEL, user=None, name=MODEL_NAME, version=wanted,
             reason="the model shipped with visionkit (seed_demo)",
         )  # fmt: skip
     if not ModelVersion.objects.filter(name=MODEL_NAME, stage=Stage.PRODUCTION).exists():
@@ -99,7 +100,26 @@ def _model(report: SeedReport, admin: User) -> None:
                     reason="the shipped default model (seed_demo)",
                 )  # fmt: skip
         report.model_promoted = True
+    if not version.reference_stats:
+        version.reference_stats = _reference_stats()
+        version.save(update_fields=["reference_stats"])
     report.model = version
+
+
+#: The shipped model learned from full synthetic Hades frames; its drift reference is
+#: a few such frames (another seed than the demo plates).
+REFERENCE_SEED, REFERENCE_PLATES = 23, 6
+
+
+def _reference_stats() -> list[dict[str, object]]:
+    from portal.monitoring.features import image_features
+    from visionkit.synth import SynthConfig, generate_plate
+
+    rows: list[dict[str, object]] = []
+    for index in range(REFERENCE_PLATES):
+        plate = generate_plate(REFERENCE_SEED, SynthConfig(), index=index)
+        rows.append({"image": plate.name} | image_features(plate.image))
+    return rows
 
 
 def _dataset(report: SeedReport, operator: User) -> None:
@@ -143,6 +163,9 @@ def seed_demo(*, n_plates: int = 3) -> SeedReport:
     _model(report, admin)
     _dataset(report, operator)
     _predictions(report, operator, n_plates)
+    from portal.jobs.schedules import ensure_schedules
+
+    report.schedules_created = ensure_schedules()
     logger.info(
         "demo seeded: %d user(s) created, model %s, data set %s, %d prediction(s) made",
         len(report.users_created), report.model,

@@ -33,3 +33,11 @@ def post_worker_init(worker: Any) -> None:
             loader.get_predictor(version, tta=False)
     except Exception:  # a worker without a model still serves pages; /readyz says why
         logging.getLogger("portal.gunicorn").exception("could not preload the production model")
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live-only metric files (prometheus-client's multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,6 +61,13 @@ def prepare_environment(environ: dict[str, str] | None = None) -> dict[str, str]
     env.setdefault("VISIONKIT_BIND", f"127.0.0.1:{_port(env)}")
     env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every gunicorn worker and the job worker write their metrics here; /metrics adds
+        # them up. Emptied at each start: values of a previous run's processes are gone.
+        metrics_dir = var / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     return env
 
 

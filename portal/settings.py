@@ -64,12 +64,15 @@ INSTALLED_APPS = [
     "django_q",
     "django_htmx",
     "portal.common",
+    "portal.telemetry",
     "portal.accounts",
     "portal.registry",
     "portal.datasets",
     "portal.jobs",
     "portal.predictions",
     "portal.calibrations",
+    "portal.serving",
+    "portal.monitoring",
 ]
 
 #: Decided before the first migration: the portal's own user model (roles in
@@ -78,6 +81,9 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Counts, times and traces every request (/metrics, OpenTelemetry): before the rest, so
+    # their time is in it.
+    "portal.telemetry.middleware.MetricsMiddleware",
     # Static files (the Swagger UI's included) from the process itself: no CDN, no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,6 +242,74 @@ VISIONKIT_MODEL_CACHE = Path(
     env_str("VISIONKIT_MODEL_CACHE", str(BASE_DIR / "var" / "model-cache"))
 )
 
+# -- gates, serving, retraining and monitoring (docs/mlops.md) -----------------
+
+#: What a candidate must match on the held-out data set to reach staging:
+#: ``metric:higher|lower:tolerance``, comma-separated. Higher-is-better metrics pass at
+#: candidate >= production - tolerance; lower-is-better at candidate <= production + tolerance.
+VISIONKIT_GATE_METRICS = env_str(
+    "VISIONKIT_GATE_METRICS",
+    "root_f1:higher:0.01,tips_within_1mm:higher:0.02,length_smape:lower:1.0",
+)
+#: The data set name whose latest version is the held-out gate set (never trained on).
+VISIONKIT_HOLDOUT_DATASET = env_str("VISIONKIT_HOLDOUT_DATASET", "holdout")
+#: A candidate that passes its gate moves to staging by itself (production never does).
+VISIONKIT_GATE_AUTO_STAGING = env_bool("VISIONKIT_GATE_AUTO_STAGING", True)
+#: Whether the person who registered a version may approve it for production.
+VISIONKIT_ALLOW_SELF_APPROVAL = env_bool("VISIONKIT_ALLOW_SELF_APPROVAL", False)
+#: The smoke check before a switch: plants expected on the reference plate are
+#: VISIONKIT_EXPECTED_PLANTS; every reference tip must be found within this (mm).
+VISIONKIT_SMOKE_TOLERANCE_MM = env_float("VISIONKIT_SMOKE_TOLERANCE_MM", 1.0, minimum=0.0)
+#: A lab's own reference plate (an image with ``<stem>.landmarks.json`` beside it);
+#: empty: a fixed synthetic plate.
+VISIONKIT_SMOKE_PLATE = env_str("VISIONKIT_SMOKE_PLATE", "")
+#: Model versions one process keeps loaded (least recently used are unloaded).
+VISIONKIT_MAX_LOADED_MODELS = env_int("VISIONKIT_MAX_LOADED_MODELS", 3, minimum=1)
+#: Station (camera or robot name a request gives) -> model: ``station=model``, comma-separated;
+#: a model is ``name`` (its production version), ``name:version``, ``name@staging`` or an id.
+VISIONKIT_STATION_MODELS = env_list("VISIONKIT_STATION_MODELS", [])
+#: Continuous training: the data set name whose new versions trigger retraining, whether
+#: they do, how many newly reviewed tips do, and the training parameters (JSON) it uses
+#: (it fine-tunes from the production version unless ``"fine_tune": false``).
+VISIONKIT_TRAINING_DATASET = env_str("VISIONKIT_TRAINING_DATASET", "training")
+VISIONKIT_RETRAIN_ON_DATASET = env_bool("VISIONKIT_RETRAIN_ON_DATASET", True)
+VISIONKIT_RETRAIN_REVIEWED_TIPS = env_int("VISIONKIT_RETRAIN_REVIEWED_TIPS", 100, minimum=0)
+VISIONKIT_RETRAIN_PARAMETERS = env_str(
+    "VISIONKIT_RETRAIN_PARAMETERS", '{"epochs": 5, "lr": 0.0001, "fine_tune": true}'
+)
+#: Drift: predictions of the production version compared with its reference (the latest
+#: this many), the fewest worth testing, and the share of drifted features that makes a
+#: data set drift (Evidently's default is one half).
+VISIONKIT_DRIFT_WINDOW = env_int("VISIONKIT_DRIFT_WINDOW", 200, minimum=2)
+VISIONKIT_DRIFT_MIN_PREDICTIONS = env_int("VISIONKIT_DRIFT_MIN_PREDICTIONS", 20, minimum=2)
+VISIONKIT_DRIFT_SHARE = env_float("VISIONKIT_DRIFT_SHARE", 0.5, minimum=0.0, maximum=1.0)
+#: Live accuracy: an alert when the reviewed tips within 1 mm of the latest window fall
+#: below this share (with at least VISIONKIT_ACCURACY_MIN_TIPS reviewed).
+VISIONKIT_ACCURACY_WINDOW = env_int("VISIONKIT_ACCURACY_WINDOW", 100, minimum=1)
+VISIONKIT_ACCURACY_MIN_TIPS = env_int("VISIONKIT_ACCURACY_MIN_TIPS", 10, minimum=1)
+VISIONKIT_ALERT_TIPS_WITHIN_1MM = env_float(
+    "VISIONKIT_ALERT_TIPS_WITHIN_1MM", 0.9, minimum=0.0, maximum=1.0
+)
+#: Who hears of alerts and of candidates ready for approval: e-mail addresses (beside the
+#: approvers' own) through Django's mail settings, and webhook URLs that get a JSON POST.
+VISIONKIT_ALERT_EMAILS = env_list("VISIONKIT_ALERT_EMAILS", [])
+VISIONKIT_ALERT_WEBHOOKS = env_list("VISIONKIT_ALERT_WEBHOOKS", [])
+#: Mail goes through SMTP once VISIONKIT_EMAIL_HOST is set; until then into files under
+#: var/mail (one per message), so a fresh machine loses no alert.
+EMAIL_HOST = env_str("VISIONKIT_EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "VISIONKIT_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = Path(env_str("VISIONKIT_EMAIL_DIR", str(BASE_DIR / "var" / "mail")))
+EMAIL_PORT = env_int("VISIONKIT_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("VISIONKIT_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("VISIONKIT_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("VISIONKIT_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("VISIONKIT_EMAIL_FROM", "visionkit@localhost")
+
 # -- auth ---------------------------------------------------------------------
 
 LOGIN_URL = "login"
@@ -294,6 +368,23 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# -- usage and capacity (docs/telemetry.md) ----------------------------------------
+
+#: GET /metrics is let in with ``Authorization: Bearer <token>`` (empty: no token works)...
+VISIONKIT_METRICS_TOKEN = env_str("VISIONKIT_METRICS_TOKEN", "")
+#: ...or from these networks (addresses or CIDR ranges) when no proxy header says otherwise.
+VISIONKIT_METRICS_NETWORKS = env_list("VISIONKIT_METRICS_NETWORKS", ["127.0.0.1/32", "::1/128"])
+#: Prometheus scrapes over plain HTTP inside the network, as the probes do: never redirect it.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
+#: Where spans go: ``otlp`` (the default once an OTLP endpoint is set; the exporter reads the
+#: OTEL_EXPORTER_OTLP_* variables), ``log`` (one line per span, logger visionkit.trace) or ``off``.
+_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT", "") or env_str(
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", ""
+)
+VISIONKIT_TRACING = env_str(
+    "VISIONKIT_TRACING", "otlp" if _OTLP_ENDPOINT else "log", choices=("otlp", "log", "off")
+)
 
 # -- logging --------------------------------------------------------------------
 

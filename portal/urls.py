@@ -28,9 +28,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("jobs/", include("portal.jobs.page_urls")),
     path("datasets/", include("portal.datasets.page_urls")),
     path("calibrations/", include("portal.calibrations.urls")),
+    path("monitoring/", include("portal.monitoring.page_urls")),
     path("account/", include("portal.accounts.page_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("", include("portal.telemetry.urls")),
     path("api/", views.api_root, name="api-root"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
@@ -43,6 +45,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/datasets/", include("portal.datasets.urls")),
     path("api/jobs/", include("portal.jobs.urls")),
     path("api/predictions/", include("portal.predictions.urls")),
+    path("api/deployments/", include("portal.serving.urls")),
+    path("api/monitoring/", include("portal.monitoring.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

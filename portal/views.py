@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from portal.accounts.permissions import Capability, can, capability_required, require
+from portal.monitoring.selectors import open_alerts
 from visionkit import __version__
 
 __all__ = ["api_root", "healthz", "home", "readyz"]
@@ -54,6 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "jobs": running().order_by("-id")[:10],
         "recent": items[:8], "waiting": [item for item in items if item["reasons"]][:8],
         "can_predict": can(request.user, Capability.PREDICT),
+        "alerts": open_alerts()[:5],
     }  # fmt: skip
     return render(request, "home.html", context)
 

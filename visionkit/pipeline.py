@@ -65,6 +65,7 @@ from visionkit.exceptions import ModelError, VisionkitError
 from visionkit.frame import Frame
 from visionkit.prediction import DishInfo, Keypoint, ModelInfo, Plant, Prediction
 from visionkit.settings import PredictSettings
+from visionkit.tracing import span
 
 if TYPE_CHECKING:
     import pluggy
@@ -344,7 +345,8 @@ class Predictor:
         """
         from visionkit.imageio import read_image
 
-        image, info = read_image(path, max_pixels=self.settings.max_pixels)
+        with span("visionkit.read", image=Path(path).name):
+            image, info = read_image(path, max_pixels=self.settings.max_pixels)
         file = Path(path)
         return Frame(image=image, source_id=str(file), metadata={"name": file.name, **info})
 
@@ -359,6 +361,13 @@ class Predictor:
 
         Evaluation needs both; segmenting once serves the two.
         """
+        config = self.model.config
+        with span("visionkit.predict", image=frame.name, model=f"{config.name}:{config.version}"):
+            return self._predict_with_segmentation(frame, read_ms=read_ms)
+
+    def _predict_with_segmentation(
+        self, frame: Frame, *, read_ms: float
+    ) -> tuple[Prediction, SegmentationResult]:
         from visionkit.imageio import check_image
         from visionkit.inference.ood import ood_score
         from visionkit.inference.segment import segment_image
@@ -380,12 +389,14 @@ class Predictor:
             warnings.append(report.warning())
 
         landmarks_start = time.perf_counter()
-        found = _find_landmarks(
-            seg, expected_plants=settings.expected_plants, threshold=settings.threshold
-        )
-        if settings.plant_roots_only:
-            seg = dataclasses.replace(seg, root_support=found.root_support)
-        plants, plant_warnings = _plants(seg, found.plants, settings.expected_plants)
+        with span("visionkit.landmarks", expected_plants=settings.expected_plants) as step:
+            found = _find_landmarks(
+                seg, expected_plants=settings.expected_plants, threshold=settings.threshold
+            )
+            if settings.plant_roots_only:
+                seg = dataclasses.replace(seg, root_support=found.root_support)
+            plants, plant_warnings = _plants(seg, found.plants, settings.expected_plants)
+            step.set_attribute("visionkit.tips", sum(p.tip is not None for p in plants))
         landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0
         warnings.extend(plant_warnings)
 
@@ -472,6 +483,11 @@ def make_adapters(
     return every, made
 
 
+def _adapter_names(adapters: Sequence[Adapter]) -> str:
+    """``json,csv``: the adapters' names, for a span."""
+    return ",".join(str(getattr(a, "name", type(a).__name__)) for a in adapters)
+
+
 def predict(
     image_or_path: str | os.PathLike[str] | np.ndarray | Frame,
     model: str | os.PathLike[str] | SavedModel | None = None,
@@ -523,8 +539,9 @@ def predict(
     prediction = predictor.predict(image_or_path, name=name)
     every, made = make_adapters(adapters, out_dir, pm)
     try:
-        for adapter in every:
-            adapter.write(prediction)
+        with span("visionkit.adapters", adapters=_adapter_names(every)):
+            for adapter in every:
+                adapter.write(prediction)
     finally:
         for adapter in made:
             adapter.close()
@@ -654,8 +671,10 @@ class Pipeline:
             if frame is not None:
                 try:
                     prediction = self.predictor.predict_frame(frame, read_ms=read_ms)
-                    for adapter in self.adapters:
-                        adapter.write(prediction)
+                    names = _adapter_names(self.adapters)
+                    with span("visionkit.adapters", adapters=names, image=prediction.image):
+                        for adapter in self.adapters:
+                            adapter.write(prediction)
                     result.prediction = prediction
                 except VisionkitError as exc:
                     result.error = exc

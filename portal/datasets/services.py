@@ -149,6 +149,9 @@ def create_dataset_from_folder(
         raise
     logger.info("data set %s stored: %d images, %d masks", created.version[:12],
                 created.n_images, created.n_masks)  # fmt: skip
+    from portal.jobs.retraining import on_dataset
+
+    transaction.on_commit(lambda: on_dataset(created))
     return created, True
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["Backend", "Job", "Kind", "Status"]
+__all__ = ["Backend", "Job", "Kind", "Status", "Trigger"]
 
 
 class Kind(models.TextChoices):
@@ -22,6 +22,17 @@ class Kind(models.TextChoices):
     TRAIN = "train", "train"
     EVALUATE = "evaluate", "evaluate"
     PREDICT = "predict", "predict"
+    GATE = "gate", "gate (candidate vs production on the held-out set)"
+
+
+class Trigger(models.TextChoices):
+    """Why a job was started: by a person, or by continuous training."""
+
+    MANUAL = "manual", "by a person"
+    SCHEDULE = "schedule", "weekly schedule"
+    DATASET = "dataset", "new data set version"
+    REVIEWS = "reviews", "new reviewed tips"
+    PIPELINE = "pipeline", "the training pipeline"
 
 
 class Status(models.TextChoices):
@@ -59,6 +70,8 @@ class Job(models.Model):
         "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT,
         related_name="jobs", help_text="the model evaluated or predicted with",
     )  # fmt: skip
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    reason = models.CharField(max_length=300, blank=True, help_text="why it was started")
     inputs = models.CharField(
         max_length=300, blank=True, help_text="storage prefix of uploaded inputs (batch predict)"
     )

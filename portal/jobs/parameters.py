@@ -80,7 +80,7 @@ def known_parameters(kind: str) -> frozenset[str]:
     """The parameter names a job of ``kind`` takes."""
     if kind == "train":
         return _train_keys()
-    return frozenset(_EVALUATE if kind == "evaluate" else _PREDICT)
+    return frozenset(_EVALUATE if kind in ("evaluate", "gate") else _PREDICT)
 
 
 def _unknown(kind: str, unknown: list[str], known: frozenset[str]) -> PortalError:
@@ -113,7 +113,7 @@ def check_parameters(kind: str, parameters: Mapping[str, Any] | None) -> dict[st
     if kind == "train":
         _check_train(values)
     else:
-        checks = _EVALUATE if kind == "evaluate" else _PREDICT
+        checks = _EVALUATE if kind in ("evaluate", "gate") else _PREDICT
         values = {key: checks[key](key, value) for key, value in values.items()}
     return values
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from portal.jobs.context import JobContext
     from portal.jobs.models import Job
 
-__all__ = ["RUNNERS", "evaluate", "runner_for", "train"]
+__all__ = ["RUNNERS", "evaluate", "gate", "runner_for", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,20 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
     ctx.log(f"copying data set {job.dataset.version[:12]} ({job.dataset.n_images} images)")
     data = download_dataset(dataset=job.dataset, target=ctx.work_dir / "data")
     params = dict(job.parameters)
+    fine_tune_from = params.pop("fine_tune_from", None)
+    if fine_tune_from is not None:
+        from portal.predictions.loader import local_folder
+        from portal.registry.models import ModelVersion
+
+        start = ModelVersion.objects.get(pk=fine_tune_from)
+        params["init_from"] = str(local_folder(start))
+        params.setdefault("name", start.name)
+        params.setdefault("architecture", start.architecture)
+        for key, source in (("scale", "scale"), ("normalize", "normalize"),
+                            ("arch_params", "params"), ("patch_size", "patch_size")):  # fmt: skip
+            if source in start.config:
+                params.setdefault(key, start.config[source])
+        ctx.log(f"fine-tuning from {start.name} v{start.version}")
     params.setdefault("name", _default_model_name())
     params.setdefault("version", f"job{job.pk}")
     params.setdefault("num_workers", 0)
@@ -103,38 +117,80 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
     except BaseException:
         remove_files(stored)
         raise
+    from portal.monitoring.drift import reference_from_folder
+
+    version.reference_stats = reference_from_folder(data)
+    version.save(update_fields=["reference_stats"])
     ctx.log(f"registered {version.name} v{version.version} as a candidate")
     answer["model_version"] = version.pk
+    _gate_after_training(version, job, ctx)
     return answer
 
 
-def evaluate(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Score the job's model on its data set; store the report under ``jobs/<pk>/report``."""
-    from portal.datasets.services import download_dataset
+def _gate_after_training(version: Any, job: Job, ctx: JobContext) -> None:
+    """Queue the candidate's gate when a held-out data set exists (else say how to get one)."""
+    from portal.common.errors import PortalError
+    from portal.registry.gates import submit_gate
+
+    try:
+        gate = submit_gate(candidate=version, user=job.created_by, trigger="pipeline",
+                           reason=f"gate the candidate of training job {job.pk}")  # fmt: skip
+    except PortalError as exc:
+        ctx.log(f"not gated: {exc}")
+        return
+    ctx.log(f"queued gate job {gate.pk}")
+    job.result["gate_job"] = gate.pk
+
+
+def _run_evaluation(job: Job, ctx: JobContext, version: Any, data: Path, out: Path) -> Any:
+    """Score ``version`` on the plates in ``data``; the report, its files in ``out``."""
     from portal.predictions.loader import local_folder
     from visionkit.evaluation.evaluate import evaluate as evaluate_model
 
     assert job.dataset is not None
-    assert job.model_version is not None
-    data = download_dataset(dataset=job.dataset, target=ctx.work_dir / "data")
-    model = local_folder(job.model_version)
-    ctx.log(f"evaluating {job.model_version.name} v{job.model_version.version} on "
-            f"{job.dataset.n_images} plates")  # fmt: skip
+    model = local_folder(version)
+    ctx.log(f"evaluating {version.name} v{version.version} on {job.dataset.n_images} plates")
 
     def on_plate(done: int, total: int) -> None:
         ctx.progress(min(0.99, done / max(1, total)), f"plate {done}/{total}")
         ctx.check_cancelled()
 
+    params = {k: v for k, v in job.parameters.items() if k != "fine_tune_from"}
+    return evaluate_model(model, data, out_dir=out, tracker=tracker("evaluation"),
+                          progress=False, on_plate=on_plate, **params)  # fmt: skip
+
+
+def _keep_evaluation(job: Job, version: Any, report: Any) -> Any:
+    from portal.registry.models import Evaluation
+
+    assert job.dataset is not None
+    return Evaluation.objects.create(
+        model_version=version, dataset=job.dataset, job=job,
+        metrics=_finite(report.metrics()),
+    )  # fmt: skip
+
+
+def evaluate(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Score the job's model on its data set; store the report under ``jobs/<pk>/report``."""
+    from portal.datasets.services import download_dataset
+
+    assert job.dataset is not None
+    assert job.model_version is not None
+    data = download_dataset(dataset=job.dataset, target=ctx.work_dir / "data")
     out = ctx.work_dir / "report"
-    report = evaluate_model(model, data, out_dir=out, tracker=tracker("evaluation"),
-                            progress=False,
-                            on_plate=on_plate, **job.parameters)  # fmt: skip
+    report = _run_evaluation(job, ctx, job.model_version, data, out)
     prefix = f"jobs/{job.pk}/report"
     stored = store_files(out, prefix)
     full = report.to_dict()
+    try:
+        _keep_evaluation(job, job.model_version, report)
+    except BaseException:
+        remove_files(stored)
+        raise
     return {
         "report_folder": prefix,
         "files": stored,
+        "metrics": _finite(report.metrics()),
         "segmentation": full.get("segmentation"),
         "landmarks": full.get("landmarks"),
         "calibration": full.get("calibration"),
@@ -144,6 +200,52 @@ def evaluate(job: Job, ctx: JobContext) -> dict[str, Any]:
     }
 
 
+def gate(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Evaluate the candidate (and production, if not yet on this set) and compare them.
+
+    A candidate that passes moves to staging when ``VISIONKIT_GATE_AUTO_STAGING``
+    is on; approvers are told either way, with the comparison.
+    """
+    from portal.datasets.services import download_dataset
+    from portal.registry import gates
+    from portal.registry.models import Evaluation, ModelVersion, Stage
+
+    assert job.dataset is not None
+    assert job.model_version is not None
+    candidate = job.model_version
+    data = download_dataset(dataset=job.dataset, target=ctx.work_dir / "data")
+    mine = _keep_evaluation(job, candidate, _run_evaluation(
+        job, ctx, candidate, data, ctx.work_dir / "candidate"))  # fmt: skip
+    production = ModelVersion.objects.filter(name=candidate.name, stage=Stage.PRODUCTION).first()
+    theirs = None
+    if production is not None and production.pk != candidate.pk:
+        theirs = Evaluation.objects.filter(model_version=production, dataset=job.dataset).first()
+        if theirs is None:
+            theirs = _keep_evaluation(job, production, _run_evaluation(
+                job, ctx, production, data, ctx.work_dir / "production"))  # fmt: skip
+    check = gates.record_gate(
+        candidate=candidate, baseline=production if theirs is not None else None,
+        dataset=job.dataset, candidate_metrics=mine.metrics,
+        baseline_metrics=theirs.metrics if theirs is not None else None, job=job,
+    )  # fmt: skip
+    ctx.log(f"gate {'passed' if check.passed else 'failed'}: " + "; ".join(
+        f"{row['metric']} {row['candidate']} vs {row['production']} ({row['why']})"
+        for row in check.comparison))  # fmt: skip
+    staged = False
+    if check.passed and settings.VISIONKIT_GATE_AUTO_STAGING and candidate.stage == "candidate":
+        from portal.registry.services import promote
+
+        promote(model_version=candidate, stage="staging", user=None,
+                reason=f"gate passed (gate job {job.pk})")  # fmt: skip
+        staged = True
+        ctx.log("moved to staging")
+    from portal.monitoring.notify import candidate_gated
+
+    candidate_gated(check)
+    return {"gate": check.pk, "passed": check.passed, "comparison": check.comparison,
+            "staged": staged, "baseline": production.pk if production else None}  # fmt: skip
+
+
 def _predict(job: Job, ctx: JobContext) -> dict[str, Any]:
     run_batch = importlib.import_module("portal.predictions.batch").run_batch
     result: dict[str, Any] = run_batch(job, ctx)
@@ -151,7 +253,9 @@ def _predict(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 
 #: Kind -> its runner.
-RUNNERS: dict[str, Runner] = {Kind.TRAIN: train, Kind.EVALUATE: evaluate, Kind.PREDICT: _predict}
+RUNNERS: dict[str, Runner] = {
+    Kind.TRAIN: train, Kind.EVALUATE: evaluate, Kind.PREDICT: _predict, Kind.GATE: gate,
+}  # fmt: skip
 
 
 def runner_for(kind: str) -> Runner:

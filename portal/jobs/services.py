@@ -36,6 +36,8 @@ TASK = "portal.jobs.tasks.run_job"
 def _model_version(kind: str, model_version: ModelVersion | None) -> ModelVersion | None:
     if kind == Kind.TRAIN:
         return model_version
+    if kind == Kind.GATE and model_version is None:
+        raise PortalError("a gate job needs the candidate: name its model version")
     if model_version is not None:
         return model_version
     from portal.predictions.loader import production_version
@@ -59,11 +61,16 @@ def submit_job(
     backend: str = Backend.LOCAL,
     inputs: str = "",
     queue: bool = True,
+    trigger: str = "manual",
+    reason: str = "",
+    portal_parameters: dict[str, Any] | None = None,
 ) -> Job:
     """Check and record a job, and queue it for a worker once the transaction commits.
 
     ``queue=False`` records it without queueing, for a caller that runs it
-    itself (``manage.py train``).
+    itself (``manage.py train``). ``trigger`` and ``reason`` say why it runs
+    (continuous training sets them); ``portal_parameters`` are the portal's own
+    keys (``fine_tune_from``), stored beside the user's checked ones.
 
     Raises:
         PortalError: an unknown kind or backend, a missing data set, model or
@@ -75,7 +82,7 @@ def submit_job(
         raise PortalError(
             f"unknown backend {backend!r}; the backends here are: {', '.join(Backend.values)}"
         )
-    if kind in (Kind.TRAIN, Kind.EVALUATE) and dataset is None:
+    if kind in (Kind.TRAIN, Kind.EVALUATE, Kind.GATE) and dataset is None:
         raise PortalError(f"a {kind} job needs a data set: give its id (GET /api/datasets/)")
     if kind == Kind.PREDICT and not inputs:
         raise PortalError("a predict job needs images: POST them to /api/predictions/batch/")
@@ -85,8 +92,10 @@ def submit_job(
         backend=backend,
         dataset=dataset,
         model_version=_model_version(kind, model_version),
-        parameters=checked,
+        parameters=checked | dict(portal_parameters or {}),
         inputs=inputs,
+        trigger=trigger,
+        reason=reason[:300],
         created_by=user,
     )
     if queue:

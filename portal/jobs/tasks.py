@@ -22,6 +22,8 @@ from portal.jobs.context import JobCancelled, JobContext
 from portal.jobs.models import Job, Status
 from portal.jobs.runners import runner_for
 from portal.jobs.services import finish_job
+from portal.telemetry.metrics import observe_job
+from visionkit.tracing import span
 
 __all__ = ["run_job", "worker_id"]
 
@@ -66,19 +68,23 @@ def run_job(job_id: int) -> None:
     logger.info("job %s (%s) started on %s", job.pk, job.kind, job.worker)
     with JobContext(job, heartbeat=heartbeat) as ctx:
         try:
-            result = runner_for(job.kind)(job, ctx)
+            with span("portal.job", job_id=job.pk, kind=job.kind):
+                result = runner_for(job.kind)(job, ctx)
         except JobCancelled:
             error = Job.objects.filter(pk=job.pk).values_list("error", flat=True).first()
             ctx.log("cancelled")
             finish_job(job=job, status=Status.CANCELLED, error=error or "cancelled",
                        log_tail=ctx.tail())  # fmt: skip
+            observe_job(job)
             logger.info("job %s cancelled", job.pk)
             return
         except Exception as exc:
             logger.error("job %s failed:\n%s", job.pk, traceback.format_exc())
             ctx.log(f"failed: {_failure(exc)}")
             finish_job(job=job, status=Status.FAILED, error=_failure(exc), log_tail=ctx.tail())
+            observe_job(job)
             return
         ctx.log("succeeded")
         finish_job(job=job, status=Status.SUCCEEDED, result=result, log_tail=ctx.tail())
+        observe_job(job)
         logger.info("job %s succeeded", job.pk)

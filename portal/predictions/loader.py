@@ -5,8 +5,10 @@ version copies its files from the portal's file storage into a local cache
 folder (``VISIONKIT_MODEL_CACHE``; storage may be Blob Storage), checks the
 weights' sha256 against the registry, loads them with
 :func:`visionkit.load_model` and keeps the :class:`visionkit.Predictor` for
-the life of the process (one per version and test-time-augmentation choice).
-A lock makes concurrent first requests in one process load once.
+the life of the process (one per version and test-time-augmentation choice),
+up to ``VISIONKIT_MAX_LOADED_MODELS`` versions: loading one more unloads the
+least recently used (a request that holds it finishes on it). A lock makes
+concurrent first requests in one process load once.
 """
 
 from __future__ import annotations
@@ -15,27 +17,36 @@ import hashlib
 import logging
 import shutil
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.storage import storages
 
-from portal.common.errors import Conflict, PortalError
+from portal.common.errors import PortalError
 from portal.registry.models import ModelVersion, Stage
 
 if TYPE_CHECKING:
     from visionkit import Predictor
     from visionkit.modelfolder import SavedModel
 
-__all__ = ["clear", "get_predictor", "load_count", "local_folder", "production_version"]
+__all__ = [
+    "clear",
+    "get_predictor",
+    "load_count",
+    "loaded_versions",
+    "local_folder",
+    "production_version",
+    "unload",
+]
 
 logger = logging.getLogger(__name__)
 
 _MODEL_FILES = ("model.safetensors", "config.json", "MODEL_CARD.md")
 
 _lock = threading.Lock()
-_models: dict[tuple[int, str], SavedModel] = {}
+_models: OrderedDict[tuple[int, str], SavedModel] = OrderedDict()
 _predictors: dict[tuple[int, str, bool], Predictor] = {}
 _loads = 0
 
@@ -48,27 +59,16 @@ def production_version(name: str | None = None) -> ModelVersion | None:
     return versions.order_by("-stage_changed_at", "-id").first()
 
 
-def resolve_version(model_version: ModelVersion | int | None) -> ModelVersion:
-    """The version asked for, or the production one when none is named.
+def resolve_version(model_version: ModelVersion | int | str | None) -> ModelVersion:
+    """The version asked for (an id, ``name``, ``name:version``, ``name@stage``) or the live one.
 
     Raises:
-        PortalError: the id names no version.
+        PortalError: the reference names no version.
         Conflict: none is named and no version is in production.
     """
-    if isinstance(model_version, ModelVersion):
-        return model_version
-    if model_version is not None:
-        found = ModelVersion.objects.filter(pk=model_version).first()
-        if found is None:
-            raise PortalError(f"no model version has id {model_version}; see GET /api/models/")
-        return found
-    production = production_version()
-    if production is None:
-        raise Conflict(
-            "no model version is in production: register one and promote it "
-            "(POST /api/models/{id}/promote/ or manage.py promote), or name a model"
-        )
-    return production
+    from portal.serving.router import route
+
+    return route(model=model_version).version
 
 
 def _sha256(path: Path) -> str:
@@ -120,26 +120,54 @@ def local_folder(version: ModelVersion) -> Path:
 def _model(version: ModelVersion) -> SavedModel:
     global _loads
     key = (version.pk, version.sha256)
-    if key not in _models:
-        from visionkit import load_model
+    if key in _models:
+        _models.move_to_end(key)
+        return _models[key]
+    from visionkit import load_model
 
-        _models[key] = load_model(local_folder(version))
-        _loads += 1
-        logger.info("loaded %s v%s into this process", version.name, version.version)
+    _models[key] = load_model(local_folder(version))
+    _loads += 1
+    logger.info("loaded %s v%s into this process", version.name, version.version)
+    while len(_models) > int(settings.VISIONKIT_MAX_LOADED_MODELS):
+        _drop(next(iter(_models)))
     return _models[key]
+
+
+def _drop(key: tuple[int, str]) -> None:
+    _models.pop(key, None)
+    for cached in [k for k in _predictors if k[:2] == key]:
+        del _predictors[cached]
+    logger.info("unloaded model version id %s from this process", key[0])
 
 
 def get_predictor(version: ModelVersion, *, tta: bool = False) -> Predictor:
     """The process's :class:`visionkit.Predictor` for ``version``, made on first use."""
     key = (version.pk, version.sha256, tta)
     with _lock:
+        model = _model(version)
         predictor = _predictors.get(key)
         if predictor is None:
             from visionkit import Predictor
 
-            predictor = Predictor(_model(version), tta=tta)
+            predictor = Predictor(model, tta=tta)
             _predictors[key] = predictor
     return predictor
+
+
+def loaded_versions() -> list[int]:
+    """Ids of the versions this process holds, least recently used first."""
+    with _lock:
+        return [pk for pk, _ in _models]
+
+
+def unload(version: ModelVersion) -> bool:
+    """Unload ``version`` from this process; whether it was loaded."""
+    with _lock:
+        key = (version.pk, version.sha256)
+        if key not in _models:
+            return False
+        _drop(key)
+        return True
 
 
 def load_count() -> int:

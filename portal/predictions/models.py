@@ -37,6 +37,15 @@ class Prediction(models.Model):
         "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.API)
+    station = models.CharField(
+        max_length=100, blank=True, db_index=True,
+        help_text="the camera or robot station that sent it (VISIONKIT_STATION_MODELS)",
+    )  # fmt: skip
+    served_as = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="how its model was chosen: named, station, live, canary",
+    )
     image_name = models.CharField(max_length=255, help_text="the file name as uploaded")
     image = models.CharField(max_length=400, help_text="the input's name in file storage")
     prefix = models.CharField(max_length=300, help_text="storage prefix of this prediction's files")

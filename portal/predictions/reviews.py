@@ -119,6 +119,9 @@ def save_review(
     except IntegrityError as exc:  # two saves of the same number raced past the lock
         raise Conflict("another review of this plate was saved at the same moment; reload the "
                        "page and review again") from exc  # fmt: skip
+    from portal.jobs.retraining import on_review
+
+    transaction.on_commit(on_review)
     return review
 
 

@@ -32,6 +32,8 @@ from portal.common.uploads import check_size
 from portal.predictions import loader
 from portal.predictions.models import Prediction, Source
 from portal.registry.models import ModelVersion
+from portal.telemetry.metrics import model_version_label, observe_prediction
+from visionkit.tracing import span
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -45,6 +47,7 @@ __all__ = [
     "browser_png",
     "create_batch",
     "create_prediction",
+    "decode_stored",
     "input_stats",
 ]
 
@@ -102,23 +105,20 @@ def _decode(data: bytes, name: str) -> np.ndarray:
     return image
 
 
-def input_stats(image: np.ndarray, prediction: LibraryPrediction) -> dict[str, Any]:
-    """What drift monitoring compares: grey-level statistics, size, dish and scale."""
-    from visionkit.imageio import to_grey
+def decode_stored(data: bytes, name: str) -> np.ndarray:
+    """A stored input decoded as a prediction decodes it (comparisons, re-runs)."""
+    return _decode(data, name)
 
-    grey = to_grey(image).astype(np.float32)
-    p1, p5, p50, p95, p99 = (float(v) for v in np.percentile(grey, [1, 5, 50, 95, 99]))
+
+def input_stats(image: np.ndarray, prediction: LibraryPrediction) -> dict[str, Any]:
+    """What drift monitoring compares: the image's features, its size, dish and scale."""
+    from portal.monitoring.features import image_features
+
     return {
         "width": int(image.shape[1]),
         "height": int(image.shape[0]),
         "channels": 1 if image.ndim == 2 else int(image.shape[2]),
-        "grey_mean": round(float(grey.mean()), 3),
-        "grey_std": round(float(grey.std()), 3),
-        "grey_p1": p1,
-        "grey_p5": p5,
-        "grey_p50": p50,
-        "grey_p95": p95,
-        "grey_p99": p99,
+        **image_features(image),
         "dish_found": prediction.dish is not None,
         "mm_per_px": prediction.dish.mm_per_px if prediction.dish else None,
         "ood_confidence": prediction.confidence.get("image"),
@@ -163,11 +163,12 @@ def create_prediction(
     image: UploadedFile | IO[bytes] | bytes,
     image_name: str,
     user: User | None,
-    model_version: ModelVersion | int | None = None,
+    model_version: ModelVersion | int | str | None = None,
     calibration: str | None = None,
     tta: bool = False,
     source: str = Source.API,
     job: Job | None = None,
+    station: str = "",
 ) -> Prediction:
     """Predict one image and keep everything that explains the result.
 
@@ -175,11 +176,14 @@ def create_prediction(
         image: the uploaded file, an open binary file or the bytes.
         image_name: the file name as the user gave it (Hades fields are read from it).
         user: who asked.
-        model_version: a version or its id; default the one in production.
+        model_version: a version, its id, ``name``, ``name:version`` or ``name@staging``;
+            default the station's model or the deployment's live version
+            (:mod:`portal.serving.router`, canary share included).
         calibration: a calibration preset name (``ot2``) to fill robot coordinates.
         tta: test-time augmentation (slower, steadier).
         source: how it was asked for (:class:`~portal.predictions.models.Source`).
         job: the batch job it belongs to.
+        station: the camera or robot station that sent it.
 
     Raises:
         TooLarge: over ``VISIONKIT_MAX_UPLOAD_MB``.
@@ -190,20 +194,31 @@ def create_prediction(
 
     name = _clean_name(image_name)
     data = _read_bytes(image, name)
-    version = loader.resolve_version(model_version)
+    from portal.serving.router import route
+
+    chosen = route(model=model_version, station=station[:100])
+    version = chosen.version
     calibrator = _calibration(calibration)
-    array = _decode(data, name)
-    predictor = loader.get_predictor(version, tta=tta)
-    try:
-        result = predictor.predict(array, name=name)
-        if calibrator is not None:
-            result = calibrator.apply(result)
-    except VisionkitError as exc:
-        raise PortalError(f"{name}: {exc}") from exc
-    return _keep(
+    with span("portal.predict", model_version=model_version_label(version), image=name):
+        with span("visionkit.read", image=name):  # the portal decodes uploads itself
+            array = _decode(data, name)
+        predictor = loader.get_predictor(version, tta=tta)
+        try:
+            result = predictor.predict(array, name=name)
+            if calibrator is not None:
+                result = calibrator.apply(result)
+        except VisionkitError as exc:
+            raise PortalError(f"{name}: {exc}") from exc
+    row = _keep(
         data=data, name=name, array=array, result=result, version=version, user=user,
-        source=source, job=job,
+        source=source, job=job, station=station[:100], served_as=chosen.how,
     )  # fmt: skip
+    if chosen.compare_with is not None:
+        from portal.serving.comparisons import queue_comparison
+
+        transaction.on_commit(lambda: queue_comparison(
+            prediction=row, other=chosen.compare_with, mode=chosen.mode))  # type: ignore[arg-type]  # fmt: skip
+    return row
 
 
 def _calibration(name: str | None) -> Any:
@@ -223,6 +238,8 @@ def _keep(
     user: User | None,
     source: str,
     job: Job | None,
+    station: str = "",
+    served_as: str = "",
 ) -> Prediction:
     from visionkit.overlay import render_overlay
 
@@ -245,6 +262,8 @@ def _keep(
                 model_version=version,
                 job=job,
                 source=source,
+                station=station,
+                served_as=served_as,
                 image_name=name,
                 image=stored[0],
                 prefix=prefix,
@@ -267,6 +286,7 @@ def _keep(
         "prediction %s: %s with %s v%s, %d/%d tips",
         row.pk, name, version.name, version.version, row.n_tips, row.n_plants,
     )  # fmt: skip
+    observe_prediction(row)
     return row
 
 

@@ -9,7 +9,10 @@ The database holds the registry's rules, so no code path can break them:
   update, ``delete`` refuses outright, and the admin grants neither.
 
 Stages move ``candidate -> staging -> production -> archived`` (see
-:mod:`portal.registry.services` for the allowed moves).
+:mod:`portal.registry.services` for the allowed moves). A candidate reaches
+staging through a :class:`GateCheck` (its :class:`Evaluation` beside the
+production version's, on the same held-out data set version); gate checks,
+like stage changes, are kept as they were written.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-__all__ = ["ModelVersion", "Stage", "StageChange"]
+__all__ = ["Evaluation", "GateCheck", "ModelVersion", "Stage", "StageChange"]
 
 
 class Stage(models.TextChoices):
@@ -53,6 +56,10 @@ class ModelVersion(models.Model):
         max_length=64, blank=True, help_text="manifest hash of the training data"
     )
     code_version = models.CharField(max_length=100, blank=True)
+    reference_stats = models.JSONField(
+        default=list, blank=True,
+        help_text="input statistics of the plates it was trained and validated on (drift)",
+    )  # fmt: skip
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -74,15 +81,34 @@ class ModelVersion(models.Model):
         return f"{self.name} v{self.version} ({self.stage})"
 
 
-class _AppendOnly(models.QuerySet["StageChange"]):
+class _AppendOnly(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
-        raise PermissionError("stage changes are an audit trail: they cannot be edited")
+        raise PermissionError("this is an audit trail: its rows cannot be edited")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("stage changes are an audit trail: they cannot be deleted")
+        raise PermissionError("this is an audit trail: its rows cannot be deleted")
 
 
-class StageChange(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row written once: ``save`` refuses an update and ``delete`` refuses outright."""
+
+    objects = _AppendOnly.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert once; an update is refused."""
+        if self.pk is not None:
+            raise PermissionError("this is an audit trail: its rows cannot be edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Refused: the audit trail keeps every row."""
+        raise PermissionError("this is an audit trail: its rows cannot be deleted")
+
+
+class StageChange(AppendOnlyModel):
     """Who moved a model version from one stage to another, when and why. Never edited."""
 
     model_version = models.ForeignKey(
@@ -96,20 +122,62 @@ class StageChange(models.Model):
     )
     changed_at = models.DateTimeField(auto_now_add=True)
 
-    objects = _AppendOnly.as_manager()
-
     class Meta:
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.model_version}: {self.from_stage or '-'} -> {self.to_stage}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Insert once; an update is refused."""
-        if self.pk is not None:
-            raise PermissionError("stage changes are an audit trail: they cannot be edited")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        """Refused: the audit trail keeps every change."""
-        raise PermissionError("stage changes are an audit trail: they cannot be deleted")
+class Evaluation(models.Model):
+    """A model version's headline metrics on one data set version (from an evaluation run)."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="evaluations"
+    )
+    dataset = models.ForeignKey(
+        "datasets.DatasetVersion", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    metrics = models.JSONField(default=dict, help_text="EvaluationReport.metrics()")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} on data set {self.dataset_id}"
+
+
+class GateCheck(AppendOnlyModel):
+    """A candidate compared with the production version on the same held-out data set version.
+
+    ``comparison`` holds one row per configured metric: its name, which way is
+    better, the tolerance, both values and whether the candidate passed it.
+    """
+
+    candidate = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="gate_checks"
+    )
+    baseline = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="the production version compared with (none: nothing was in production)",
+    )  # fmt: skip
+    dataset = models.ForeignKey(
+        "datasets.DatasetVersion", on_delete=models.PROTECT, related_name="gate_checks"
+    )
+    passed = models.BooleanField()
+    comparison = models.JSONField(default=list)
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.passed else "failed"
+        return f"gate of {self.candidate} vs {self.baseline or 'nothing'}: {verdict}"

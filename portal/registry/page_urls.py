@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/", views.model_version, name="model-version"),
     path("<int:pk>/promote/", views.promote, name="model-promote"),
     path("<int:pk>/rollback/", views.rollback, name="model-rollback"),
+    path("<int:pk>/gate/", views.gate, name="model-gate"),
 ]

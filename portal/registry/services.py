@@ -226,21 +226,68 @@ def register_from_job(
     return registered
 
 
-@transaction.atomic
+def _check_approval(version: ModelVersion, user: User | None) -> None:
+    """Production needs a person with the promote capability who did not register it."""
+    from django.conf import settings
+
+    from portal.accounts.permissions import Capability, can
+
+    if user is None or not can(user, Capability.PROMOTE):
+        raise RegistryError(
+            "production needs an approver's explicit approval: nothing promotes itself",
+            conflict=True,
+        )
+    if (
+        version.registered_by_id is not None
+        and version.registered_by_id == user.pk
+        and not settings.VISIONKIT_ALLOW_SELF_APPROVAL
+    ):
+        raise RegistryError(
+            f"{user.get_username()} registered {version.name} v{version.version}; another "
+            "approver must approve it for production (VISIONKIT_ALLOW_SELF_APPROVAL)",
+            conflict=True,
+        )
+
+
 def promote(
-    *, model_version: ModelVersion | int, stage: str, reason: str, user: User
+    *, model_version: ModelVersion | int, stage: str, reason: str, user: User | None
 ) -> ModelVersion:
     """Move a version to ``stage``; a new production version archives the one it replaces.
 
+    Staging needs a passed gate (:func:`portal.registry.gates.allows_staging`).
+    Production needs an approver other than the registrant, and a smoke check of
+    the version in the deployment's idle slot (:mod:`portal.serving`); the stage
+    change and the slot switch are then one transaction, so every process sees
+    both at once.
+
     Raises:
-        RegistryError: no reason, an unknown stage, or a move the stages do not allow.
+        RegistryError: no reason, an unknown stage, a move the stages do not allow,
+            a gate not passed, an approval refused, or a failed smoke check.
     """
     if not reason.strip():
         raise RegistryError("give a reason: it goes into the audit trail")
     if stage not in Stage.values:
         raise RegistryError(f"unknown stage {stage!r}; stages are {', '.join(Stage.values)}")
     pk = model_version.pk if isinstance(model_version, ModelVersion) else model_version
-    version = ModelVersion.objects.select_for_update().get(pk=pk)
+    version = ModelVersion.objects.get(pk=pk)
+    _check_move(version, stage)
+    smoke: dict[str, Any] | None = None
+    if stage == _STAGING and version.stage == _CANDIDATE:
+        from portal.registry.gates import allows_staging
+
+        ok, why = allows_staging(version)
+        if not ok:
+            raise RegistryError(f"{version.name} v{version.version} may not reach staging: {why}",
+                                conflict=True)  # fmt: skip
+    if stage == _PRODUCTION:
+        from portal.serving.smoke import require_smoke
+
+        _check_approval(version, user)
+        smoke = require_smoke(version, user=user)
+    return _promote(pk, stage, reason, user, smoke)
+
+
+def _check_move(version: ModelVersion, stage: str) -> None:
     if stage not in MOVES[version.stage]:
         allowed = ", ".join(sorted(MOVES[version.stage]))
         raise RegistryError(
@@ -248,6 +295,14 @@ def promote(
             f"not {stage}",
             conflict=True,
         )
+
+
+@transaction.atomic
+def _promote(
+    pk: int, stage: str, reason: str, user: User | None, smoke: dict[str, Any] | None
+) -> ModelVersion:
+    version = ModelVersion.objects.select_for_update().get(pk=pk)
+    _check_move(version, stage)  # again, under the lock: it may have moved meanwhile
     if stage == _PRODUCTION:
         current = (
             ModelVersion.objects.select_for_update()
@@ -257,20 +312,32 @@ def promote(
         if current is not None:
             _move(current, _ARCHIVED, f"replaced by v{version.version}: {reason}", user)
     _move(version, stage, reason, user)
+    if stage == _PRODUCTION:
+        from portal.serving.services import switch
+
+        switch(version=version, user=user, reason=reason, smoke=smoke, action="promote")
+    elif version.stage != _STAGING:
+        from portal.serving.services import drop_challenger
+
+        drop_challenger(version)
     _sync_aliases(version.name)
     return version
 
 
-@transaction.atomic
 def rollback(*, name: str, reason: str, user: User) -> ModelVersion:
     """Put the version that was in production before the current one back in production.
 
+    The previous version is usually still loaded in the deployment's idle slot,
+    so the switch is a database write; it takes effect on each process's next
+    request. When it is not in the idle slot it is smoke-checked first.
+
     Raises:
-        RegistryError: no reason, no version in production, or none before it.
+        RegistryError: no reason, no version in production, none before it, or a failed
+            smoke check of the version to restore.
     """
     if not reason.strip():
         raise RegistryError("give a reason: it goes into the audit trail")
-    current = ModelVersion.objects.select_for_update().filter(name=name, stage=_PRODUCTION).first()
+    current = ModelVersion.objects.filter(name=name, stage=_PRODUCTION).first()
     if current is None:
         raise RegistryError(
             f"no version of {name} is in production; nothing to roll back", conflict=True
@@ -287,10 +354,29 @@ def rollback(*, name: str, reason: str, user: User) -> ModelVersion:
             f"there is nothing to roll back to",
             conflict=True,
         )
-    target = ModelVersion.objects.select_for_update().get(pk=previous.model_version.pk)
+    from portal.serving.services import in_idle_slot
+    from portal.serving.smoke import require_smoke
+
+    target = previous.model_version
+    smoke = None if in_idle_slot(target) else require_smoke(target, user=user)
+    return _rollback(current.pk, target.pk, reason, user, smoke)
+
+
+@transaction.atomic
+def _rollback(
+    current_pk: int, target_pk: int, reason: str, user: User, smoke: dict[str, Any] | None
+) -> ModelVersion:
+    current = ModelVersion.objects.select_for_update().get(pk=current_pk)
+    target = ModelVersion.objects.select_for_update().get(pk=target_pk)
+    if current.stage != _PRODUCTION:
+        raise RegistryError(f"{current.name} v{current.version} left production meanwhile; "
+                            "reload and try again", conflict=True)  # fmt: skip
     _move(current, _ARCHIVED, f"rolled back: {reason}", user)
     _move(target, _PRODUCTION, f"rollback from v{current.version}: {reason}", user)
-    _sync_aliases(name)
+    from portal.serving.services import switch
+
+    switch(version=target, user=user, reason=reason, smoke=smoke, action="rollback")
+    _sync_aliases(target.name)
     return target
 
 

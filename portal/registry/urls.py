@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern] = [
     path("rollback/", views.RollbackView.as_view(), name="rollback"),
     path("<int:pk>/", views.ModelVersionDetail.as_view(), name="detail"),
     path("<int:pk>/promote/", views.PromoteView.as_view(), name="promote"),
+    path("<int:pk>/gate/", views.GateView.as_view(), name="gate"),
 ]

@@ -18,10 +18,11 @@ from portal.accounts.permissions import Capability, can, capability_required
 from portal.accounts.selectors import acting_user
 from portal.common.errors import PortalError
 from portal.registry import mlflow_sync, selectors, services
+from portal.registry.gates import latest_gate, submit_gate
 from portal.registry.metrics import HEADLINE, formatted
 from portal.registry.models import ModelVersion, Stage
 
-__all__ = ["model_list", "model_version", "promote", "rollback"]
+__all__ = ["gate", "model_list", "model_version", "promote", "rollback"]
 
 
 @capability_required(Capability.READ)
@@ -69,6 +70,8 @@ def model_version(request: HttpRequest, pk: int) -> HttpResponse:
         "moves": _moves(version) if can(request.user, Capability.PROMOTE) else [],
         "can_rollback": (can(request.user, Capability.ROLLBACK)
                          and version.stage == Stage.PRODUCTION),
+        "gate": latest_gate(version),
+        "can_gate": can(request.user, Capability.RUN_JOBS) and version.stage == Stage.CANDIDATE,
     }  # fmt: skip
     return render(request, "registry/detail.html", context)
 
@@ -103,3 +106,17 @@ def rollback(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("model-version", pk=pk)
     messages.success(request, f"{restored.name} v{restored.version} is in production again.")
     return redirect("model-version", pk=restored.pk)
+
+
+@capability_required(Capability.RUN_JOBS)
+@require_POST
+def gate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue the version's gate job and go to it."""
+    version = get_object_or_404(selectors.model_versions(), pk=pk)
+    try:
+        job = submit_gate(candidate=version, user=acting_user(request))
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return redirect("model-version", pk=pk)
+    messages.success(request, f"Gate job {job.pk} queued for v{version.version}.")
+    return redirect("job", pk=job.pk)

@@ -164,10 +164,33 @@ def production_model(approver: User) -> object:
     from portal.registry import services
 
     version = services.register_model_folder(
-        folder=DEFAULT_MODEL, user=approver, name="root-unet", version="1"
+        folder=DEFAULT_MODEL, user=None, name="root-unet", version="1"
     )
     services.promote(model_version=version, stage="staging", reason="test", user=approver)
     return services.promote(model_version=version, stage="production", reason="test", user=approver)
+
+
+def pass_gate(version: object) -> object:
+    """Record a passed gate for ``version`` against its name's production version.
+
+    For tests of what comes *after* the gate (stages, aliases, serving): both
+    sides get the same metrics, so every rule holds. The gate itself is tested
+    for real in tests/portal/registry/test_gates.py.
+    """
+    from portal.datasets.models import DatasetVersion
+    from portal.registry import gates
+    from portal.registry.models import ModelVersion
+
+    assert isinstance(version, ModelVersion)
+    production = ModelVersion.objects.filter(name=version.name, stage="production").first()
+    dataset = DatasetVersion.objects.first() or DatasetVersion.objects.create(
+        version="0" * 64, name="holdout", prefix="datasets/none"
+    )
+    same = {"root_f1": 0.9, "tips_within_1mm": 0.95, "length_smape": 5.0}
+    return gates.record_gate(
+        candidate=version, baseline=production, dataset=dataset, candidate_metrics=same,
+        baseline_metrics=same if production else None, job=None,
+    )  # fmt: skip
 
 
 #: A training run that takes seconds: a tiny U-Net on 1/8-scale plates (tests/helpers/training.py).

@@ -40,6 +40,14 @@ API: dict[tuple[str, str], Capability] = {
     ("POST", "/api/models/"): _REG,
     ("GET", "/api/models/{id}/"): _R,
     ("POST", "/api/models/{id}/promote/"): Capability.PROMOTE,
+    ("POST", "/api/models/{id}/gate/"): _JOBS,
+    ("GET", "/api/deployments/"): _R,
+    ("GET", "/api/deployments/{name}/"): _R,
+    ("POST", "/api/deployments/{name}/traffic/"): Capability.PROMOTE,
+    ("GET", "/api/monitoring/drift/"): _R,
+    ("POST", "/api/monitoring/drift/"): _JOBS,
+    ("GET", "/api/monitoring/alerts/"): _R,
+    ("GET", "/api/monitoring/accuracy/"): _R,
     ("POST", "/api/models/rollback/"): Capability.ROLLBACK,
     ("GET", "/api/datasets/"): _R,
     ("POST", "/api/datasets/"): _UP,
@@ -70,6 +78,10 @@ PAGES: dict[str, Capability] = {
     "/models/<int:pk>/": _R,
     "/models/<int:pk>/promote/": Capability.PROMOTE,
     "/models/<int:pk>/rollback/": Capability.ROLLBACK,
+    "/models/<int:pk>/gate/": _JOBS,
+    "/monitoring/": _R,
+    "/monitoring/drift/<int:pk>/": _JOBS,
+    "/monitoring/traffic/<str:name>/": Capability.PROMOTE,
     "/jobs/": _R,
     "/jobs/<int:pk>/": _R,
     "/jobs/<int:pk>/status/": _R,
@@ -88,6 +100,9 @@ SELF_PAGES = {"/account/", "/account/token/", "/account/token/revoke/", "/accoun
 #: Pages that only take POST (forms): an allowed GET gets 405, not 403.
 POST_ONLY = {
     "/models/<int:pk>/promote/",
+    "/models/<int:pk>/gate/",
+    "/monitoring/drift/<int:pk>/",
+    "/monitoring/traffic/<str:name>/",
     "/models/<int:pk>/rollback/",
     "/jobs/<int:pk>/cancel/",
     "/account/token/",
@@ -104,6 +119,9 @@ UNCHECKED_PAGES = {
     "api/schema/": "the API description, open by design",
     "api/docs/": "the API's documentation page, open by design",
     "admin/": "Django's admin: staff only, checked by Django",
+    # Prometheus has no login: a bearer token or a trusted network lets a scraper in
+    # (portal/telemetry/access.py; tested in tests/portal/telemetry/test_access.py).
+    "metrics": "Prometheus scrapes, by token or network instead of a login",
 }
 
 _ROLES: dict[str, Role | None] = {
@@ -130,7 +148,7 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
 
 def _url(path: str) -> str:
     """The schema path with its parameters filled: an id nothing has, the root mask class."""
-    return re.sub(r"\{id\}", "999999", path).replace("{cls}", "root")
+    return re.sub(r"\{id\}", "999999", path).replace("{cls}", "root").replace("{name}", "none")
 
 
 def _call(client: APIClient, method: str, url: str) -> int:

@@ -25,7 +25,7 @@ from portal.datasets.models import DatasetVersion
 from portal.jobs.models import Job
 from portal.predictions.models import Prediction
 from portal.registry.models import ModelVersion
-from tests.portal.conftest import DEFAULT_MODEL, TINY_TRAINING
+from tests.portal.conftest import DEFAULT_MODEL, TINY_TRAINING, pass_gate
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,7 @@ def test_promote_and_rollback_need_an_approver_and_a_reason(operator: User, appr
     with pytest.raises(CommandError, match="does not allow"):
         _run("promote", "root-unet:1", "--stage", "staging", "--reason", "x", "--user", "operator")
     for ref in ("root-unet:1", "root-unet:2"):
+        pass_gate(ModelVersion.objects.get(version=ref[-1]))
         for stage in ("staging", "production"):
             out, _ = _run("promote", ref, "--stage", stage, "--reason", "ok", "--user", "approver")
             assert f"-> {stage}" in out

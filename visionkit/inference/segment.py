@@ -49,6 +49,7 @@ from visionkit.inference.uncertainty import (
 )
 from visionkit.modelfolder import ModelConfig, SavedModel
 from visionkit.settings import SegmentSettings
+from visionkit.tracing import span
 
 if TYPE_CHECKING:
     from visionkit.data.dish import Dish
@@ -577,7 +578,9 @@ def segment_image(
     config = model.config
 
     start = time.perf_counter()
-    found, (x0, y0, x1, y1), warnings = _resolve_dish(image, dish)
+    given = dish if isinstance(dish, str) else ("none" if dish is None else "given")
+    with span("visionkit.dish", dish=given):
+        found, (x0, y0, x1, y1), warnings = _resolve_dish(image, dish)
     dish_ms = (time.perf_counter() - start) * 1000.0
     resolution = choose_resolution(config, settings.scale, found)
     scale = resolution.scale
@@ -586,12 +589,15 @@ def segment_image(
         warnings.append(below)
 
     seg_start = time.perf_counter()
-    pixels = _model_input(image, int(config.in_channels))[y0:y1, x0:x1]
-    guide = to_grey(pixels) if settings.refine > 0 else None
-    crop_h, crop_w = pixels.shape[:2]
-    planes = _working_planes(pixels, scale, config.normalize)
-    run = runtime or get_runtime(model, settings.backend, threads=settings.threads)
-    average = _segment_planes(run, planes, config, settings)
+    with span("visionkit.segment", scale=scale, tta=str(settings.tta)) as step:
+        pixels = _model_input(image, int(config.in_channels))[y0:y1, x0:x1]
+        guide = to_grey(pixels) if settings.refine > 0 else None
+        crop_h, crop_w = pixels.shape[:2]
+        planes = _working_planes(pixels, scale, config.normalize)
+        run = runtime or get_runtime(model, settings.backend, threads=settings.threads)
+        average = _segment_planes(run, planes, config, settings)
+        step.set_attribute("visionkit.backend", str(getattr(run, "name", settings.backend)))
+        step.set_attribute("visionkit.passes", int(average.count))
     seg_ms = (time.perf_counter() - seg_start) * 1000.0
     backend = str(getattr(run, "name", settings.backend))
     logger.info(

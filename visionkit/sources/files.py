@@ -40,6 +40,7 @@ from visionkit.sources._paths import find_frames, glob_frames
 from visionkit.sources._uri import has_scheme, looks_like_glob
 from visionkit.sources.base import BaseSource
 from visionkit.specs import SourceSpec
+from visionkit.tracing import span
 
 __all__ = ["ImageFilesSource", "open_file", "open_folder", "open_glob"]
 
@@ -93,7 +94,8 @@ class ImageFilesSource(BaseSource):
     def __iter__(self) -> Iterator[Frame]:
         for index, path in enumerate(self._paths):
             try:
-                image, info = read_image(path, max_pixels=self.max_pixels)
+                with span("visionkit.read", image=path.name):
+                    image, info = read_image(path, max_pixels=self.max_pixels)
             except ImageError as exc:
                 if not self.skip_bad:
                     raise

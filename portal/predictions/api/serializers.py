@@ -25,9 +25,15 @@ class PredictionUploadSerializer(serializers.Serializer[Any]):
     """``POST /api/predictions/``: one image and how to predict it."""
 
     image = serializers.FileField(help_text="a PNG, JPEG, TIFF or BMP plate image")
-    model = serializers.IntegerField(
-        required=False, help_text="model version id (default: the one in production)"
+    model = serializers.CharField(
+        required=False,
+        help_text="model version: an id, name (its production version), name:version or "
+        "name@staging; default: the station's model, else the live production version",
     )
+    station = serializers.CharField(
+        required=False, allow_blank=True, max_length=100,
+        help_text="the camera or robot station sending it (VISIONKIT_STATION_MODELS)",
+    )  # fmt: skip
     calibration = serializers.CharField(
         required=False, allow_blank=True, help_text="calibration preset, e.g. ot2: fills robot"
     )
@@ -41,7 +47,7 @@ class BatchUploadSerializer(serializers.Serializer[Any]):
     images = serializers.ListField(
         child=serializers.FileField(), required=False, help_text="several plate images"
     )
-    model = serializers.IntegerField(required=False)
+    model = serializers.CharField(required=False, help_text="as for one prediction")
     calibration = serializers.CharField(required=False, allow_blank=True)
     tta = serializers.BooleanField(default=False)
 
@@ -78,7 +84,8 @@ class PredictionSerializer(serializers.ModelSerializer[Prediction]):
         model = Prediction
         fields = [
             "id", "url", "image", "width", "height", "model", "dish", "masks", "confidence",
-            "plants", "timing_ms", "warnings", "model_version", "source", "job", "n_plants",
+            "plants", "timing_ms", "warnings", "model_version", "source", "station", "served_as",
+            "job", "n_plants",
             "n_tips", "experiment", "plate", "condition", "replicate", "input_stats",
             "overlay_url", "mask_urls", "export_urls", "created_by", "created_at",
         ]  # fmt: skip

@@ -76,6 +76,7 @@ class PredictionList(generics.ListCreateAPIView[Prediction]):
             calibration=data.get("calibration") or None,
             tta=data["tta"],
             source=Source.API,
+            station=data.get("station") or "",
         )
         answer = PredictionSerializer(created, context={"request": request})
         return Response(answer.data, status=status.HTTP_201_CREATED)

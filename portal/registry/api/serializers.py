@@ -6,9 +6,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from portal.registry.models import ModelVersion, Stage, StageChange
+from portal.registry.models import Evaluation, GateCheck, ModelVersion, Stage, StageChange
 
 __all__ = [
+    "EvaluationSerializer",
+    "GateCheckSerializer",
     "ModelVersionSerializer",
     "PromoteSerializer",
     "RegisterSerializer",
@@ -42,13 +44,38 @@ class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
         ]  # fmt: skip
 
 
+class GateCheckSerializer(serializers.ModelSerializer[GateCheck]):
+    """A gate: the candidate beside production on one held-out data set version, per metric."""
+
+    baseline_version = serializers.CharField(source="baseline.version", default=None)
+    dataset_version = serializers.CharField(source="dataset.version")
+
+    class Meta:
+        model = GateCheck
+        fields = ["id", "passed", "baseline", "baseline_version", "dataset", "dataset_version",
+                  "comparison", "job", "created_at"]  # fmt: skip
+
+
+class EvaluationSerializer(serializers.ModelSerializer[Evaluation]):
+    """A version's metrics on one data set version."""
+
+    dataset_version = serializers.CharField(source="dataset.version")
+
+    class Meta:
+        model = Evaluation
+        fields = ["dataset", "dataset_version", "metrics", "job", "created_at"]
+
+
 class ModelVersionDetailSerializer(ModelVersionSerializer):
-    """A model version with its config and audit trail."""
+    """A model version with its config, audit trail, gate checks and evaluations."""
 
     stage_changes = StageChangeSerializer(many=True, read_only=True)
+    gate_checks = GateCheckSerializer(many=True, read_only=True)
+    evaluations = EvaluationSerializer(many=True, read_only=True)
 
     class Meta(ModelVersionSerializer.Meta):
-        fields = [*ModelVersionSerializer.Meta.fields, "config", "stage_changes"]
+        fields = [*ModelVersionSerializer.Meta.fields, "config", "stage_changes", "gate_checks",
+                  "evaluations"]  # fmt: skip
 
 
 class PromoteSerializer(serializers.Serializer[Any]):

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from portal.accounts.permissions import Capability, ReadOrCapability, require
 from portal.accounts.selectors import acting_user
+from portal.jobs.api.serializers import JobSerializer
 from portal.registry import selectors, services
 from portal.registry.api.serializers import (
     ModelVersionDetailSerializer,
@@ -93,7 +94,25 @@ class ModelVersionDetail(generics.RetrieveAPIView[ModelVersion]):
     serializer_class = ModelVersionDetailSerializer
 
     def get_queryset(self) -> QuerySet[ModelVersion]:
-        return selectors.model_versions().prefetch_related("stage_changes__changed_by")
+        return selectors.model_versions().prefetch_related(
+            "stage_changes__changed_by", "gate_checks__baseline", "gate_checks__dataset",
+            "evaluations__dataset",
+        )  # fmt: skip
+
+
+class GateView(APIView):
+    """``POST``: queue the version's gate job (it against production on the held-out set)."""
+
+    permission_classes = [require(Capability.RUN_JOBS)]
+
+    @extend_schema(request=None, responses={202: JobSerializer},
+                   summary="Gate a candidate against production")  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        from portal.registry.gates import submit_gate
+
+        version = generics.get_object_or_404(selectors.model_versions(), pk=pk)
+        job = submit_gate(candidate=version, user=acting_user(request))
+        return Response(JobSerializer(job, context={"request": request}).data, status=202)
 
 
 class PromoteView(APIView):

@@ -16,7 +16,7 @@ from portal.registry.models import ModelVersion
 from tests.portal.browser.test_plate_pages import CHROMIUM, _axe, _login, _shot
 from tests.portal.browser.test_plate_pages import browser as browser
 from tests.portal.browser.test_plate_pages import page as page
-from tests.portal.conftest import DEFAULT_MODEL
+from tests.portal.conftest import DEFAULT_MODEL, pass_gate
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,10 +25,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def candidate(operator: User) -> ModelVersion:
-    return services.register_model_folder(
+def candidate(operator: User, production_model: ModelVersion) -> ModelVersion:
+    """Version 7, registered by the operator and gated against production (passed)."""
+    version = services.register_model_folder(
         folder=DEFAULT_MODEL, user=operator, name="root-unet", version="7"
     )
+    pass_gate(version)
+    return version
 
 
 def test_an_approver_promotes_a_candidate_knowing_what_changes(

@@ -25,7 +25,7 @@ from portal.accounts.models import User
 from portal.jobs.models import Job
 from portal.registry import mlflow_sync, services
 from portal.registry.models import ModelVersion
-from tests.portal.conftest import DEFAULT_MODEL
+from tests.portal.conftest import DEFAULT_MODEL, pass_gate
 
 pytestmark = pytest.mark.django_db
 
@@ -248,6 +248,7 @@ def test_mlflow_aliases_follow_promotion_and_rollback(
 
     first, second = versions
     for version in versions:
+        pass_gate(version)
         for stage in ("staging", "production"):
             with django_capture_on_commit_callbacks(execute=True):
                 services.promote(model_version=version, stage=stage, reason="t", user=approver)

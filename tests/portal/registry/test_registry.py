@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from portal.accounts.models import User
 from portal.registry import services
 from portal.registry.models import ModelVersion, Stage, StageChange
+from tests.portal.conftest import pass_gate
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def test_promotion_to_production_archives_the_old_and_rollback_restores_it(
 ) -> None:
     first, second = _register(operator, "1"), _register(operator, "2")
     for version in (first, second):
+        pass_gate(version)
         services.promote(model_version=version, stage="staging", reason="looks good", user=approver)
         services.promote(model_version=version, stage="production", reason="ship", user=approver)
     first.refresh_from_db()
@@ -155,6 +157,7 @@ def test_only_approvers_promote_through_the_api(
 def test_the_api_lists_reads_and_rolls_back(operator: User, approver: User, viewer: User) -> None:
     first, second = _register(operator, "1"), _register(operator, "2")
     for version in (first, second):
+        pass_gate(version)
         services.promote(model_version=version, stage="staging", reason="ok", user=approver)
         services.promote(model_version=version, stage="production", reason="ok", user=approver)
     reader = APIClient()

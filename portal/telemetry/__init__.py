@@ -1,0 +1,1 @@
+"""Usage and capacity: the Prometheus ``/metrics`` endpoint and OpenTelemetry traces."""
