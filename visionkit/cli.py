@@ -28,6 +28,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "visionkit.commands.calibration:calibration",
         "Fit, show and apply robot calibrations.",
     ),
+    "calibrate": (
+        "visionkit.commands.calibrate:calibrate",
+        "Fit pixel to robot from fiducials (a CSV or typed) and save it.",
+    ),
     "synth": (
         "visionkit.commands.synth:synth",
         "Generate synthetic Hades plates with ground truth.",

@@ -23,10 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Fit", "calibration_names", "fit", "resolve", "save"]
 
-#: Below this ratio of the points' spread across and along their main line, they are
-#: "nearly collinear": the fit holds along the line and guesses across it.
-COLLINEAR_RATIO = 0.1
-
 
 @dataclass
 class Fit:
@@ -54,32 +50,25 @@ def _arrays(points: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit(*, points: list[dict[str, Any]], frame: str) -> Fit:
-    """Fit the points; each one's error, and warnings (nearly collinear, a large residual).
+    """Fit the points; each one's error, and warnings (nearly collinear, a point off).
+
+    The numbers and warnings are :func:`visionkit.calibration_fit.fit_points`'s, as
+    ``visionkit calibrate`` prints them.
 
     Raises:
         PortalError: fewer than three points, missing values, points on one line,
             robot points out of reach, or pairs that disagree (the library's reason).
     """
-    from visionkit.calibration import Calibration
+    from visionkit.calibration_fit import fit_points
     from visionkit.exceptions import CalibrationError
 
     image, robot = _arrays(points)
     try:
-        calibration = Calibration.fit(image, robot, frame=frame or "robot")
+        report = fit_points(image, robot, frame=frame or "robot")
     except CalibrationError as exc:
         raise PortalError(f"the calibration was not fitted: {exc}") from exc
-    placed = np.asarray(calibration.to_robot_many(image))[:, :2]
-    errors = (np.linalg.norm(placed - robot[:, :2], axis=1) * 1000.0).round(3).tolist()
-    warnings = []
-    spread = np.linalg.svd(image - image.mean(axis=0), compute_uv=False)
-    if spread[-1] < COLLINEAR_RATIO * spread[0]:
-        warnings.append("the points lie nearly on one line: the fit is unreliable across it; "
-                        "add a point away from that line")  # fmt: skip
-    worst = int(np.argmax(errors))
-    if errors[worst] > 1.0:
-        warnings.append(f"point {worst + 1} is {errors[worst]:.2f} mm off: check its robot "
-                        "coordinates, or click it again")  # fmt: skip
-    return Fit(calibration=calibration, errors_mm=errors, warnings=warnings)
+    return Fit(calibration=report.calibration, errors_mm=report.errors_mm,
+               warnings=report.warnings)  # fmt: skip
 
 
 def save(

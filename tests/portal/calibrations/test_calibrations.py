@@ -42,7 +42,7 @@ def test_a_fit_gives_each_points_error_and_flags_a_bad_one() -> None:
     assert fitted.warnings == []
     off = services.fit(points=_points(CORNERS, nudge=0.006), frame="ot2")  # a 6 mm typo
     assert max(off.errors_mm) > 1.0
-    assert any("off: check its robot coordinates" in w for w in off.warnings)
+    assert any("mm off (more than 0.5 mm): check its robot coordinates" in w for w in off.warnings)
 
 
 def test_nearly_collinear_points_are_warned_about_and_collinear_refused() -> None:
