@@ -8,10 +8,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run demo test test-slow test-scaled lint typecheck docs docs-figures docs-screenshots clean
 
-$(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml
+PLUGINS := plugins/visionkit-ot2 "plugins/visionkit-ros[test]" "plugins/visionkit-mqtt[test]"
+$(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml \
+          plugins/visionkit-ros/pyproject.toml plugins/visionkit-mqtt/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -e ".[dev]" -e plugins/visionkit-ot2
+	$(PIP) install --quiet -c constraints.txt -e ".[dev]" $(addprefix -e ,$(PLUGINS))
 	touch $(STAMP)
 
 # Opentrons' own simulator lives in a venv of its own: opentrons 8.8 pins numpy<2.
@@ -29,7 +31,7 @@ $(VENDOR_STAMP): package.json package-lock.json portal/vendor.py $(STAMP)
 	$(BIN)/python -m portal.vendor
 	touch $(VENDOR_STAMP)
 
-## setup: create .venv with visionkit, its extras and the OT-2 plugin (+ the OT-2 simulator), and the pages' npm libraries
+## setup: create .venv with visionkit, its extras and the robot plugins (OT-2 + its simulator, ROS, MQTT), and the pages' npm libraries
 setup: $(STAMP) $(OT2_STAMP) $(VENDOR_STAMP)
 
 ## run: the portal on http://127.0.0.1:$${PORT:-8000} (SQLite, web server and job worker), seeded with demo users and plates; Ctrl-C stops it

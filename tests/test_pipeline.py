@@ -474,3 +474,38 @@ def test_pipeline_logs_an_unexpected_error_and_goes_on(caplog: pytest.LogCapture
     assert [r.ok for r in results] == [False, True]
     assert isinstance(results[0].error, ZeroDivisionError)
     assert "unexpected error" in caplog.text
+
+
+def test_an_adapter_that_fails_costs_the_others_nothing() -> None:
+    from visionkit.adapters.base import BaseAdapter
+    from visionkit.exceptions import AdapterError
+    from visionkit.frame import Frame
+    from visionkit.pipeline import deliver
+
+    class Down(BaseAdapter):
+        name = "down"
+
+        def write(self, prediction: object) -> None:
+            raise AdapterError("robot bridge ws://127.0.0.1:9 refused")
+
+    class Kept(BaseAdapter):
+        name = "kept"
+
+        def __init__(self) -> None:
+            self.got: list[object] = []
+
+        def write(self, prediction: object) -> None:
+            self.got.append(prediction)
+
+    kept = Kept()
+    frames = [Frame(draw_plate(seed=1).image, "cam1")]
+    with Pipeline(_Closable(frames), band_model(), [Down(), kept], backend="torch") as run:  # type: ignore[arg-type]
+        (result,) = run.run()
+    assert not result.ok
+    assert result.prediction is not None  # predicted, and delivered where it could be
+    assert kept.got == [result.prediction]
+    assert "ws://127.0.0.1:9" in str(result.error)
+    both = deliver([Down(), Down(), kept], result.prediction)
+    assert isinstance(both, AdapterError)
+    assert str(both).count("down: robot bridge") == 2
+    assert deliver([kept], result.prediction) is None

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from visionkit.calibration import Calibration
-from visionkit.exceptions import ModelError, VisionkitError
+from visionkit.exceptions import AdapterError, ModelError, VisionkitError
 from visionkit.frame import Frame
 from visionkit.prediction import DishInfo, Keypoint, ModelInfo, Plant, Prediction
 from visionkit.settings import PredictSettings
@@ -485,7 +485,37 @@ def make_adapters(
 
 def _adapter_names(adapters: Sequence[Adapter]) -> str:
     """``json,csv``: the adapters' names, for a span."""
-    return ",".join(str(getattr(a, "name", type(a).__name__)) for a in adapters)
+    return ",".join(_adapter_name(a) for a in adapters)
+
+
+def _adapter_name(adapter: Adapter) -> str:
+    return str(getattr(adapter, "name", type(adapter).__name__))
+
+
+def deliver(adapters: Sequence[Adapter], prediction: Prediction) -> Exception | None:
+    """Give ``prediction`` to every adapter, even after one fails; the failure, if any.
+
+    One adapter that cannot deliver (a robot bridge down, a full disk) must not
+    cost the others their output: each is called in turn, and the failures are
+    returned, the single one as it was raised, several as one
+    :class:`AdapterError` naming each adapter. Unexpected errors (bugs) are
+    logged with their traceback.
+    """
+    failures: list[tuple[str, Exception]] = []
+    for adapter in adapters:
+        try:
+            adapter.write(prediction)
+        except VisionkitError as exc:
+            failures.append((_adapter_name(adapter), exc))
+        except Exception as exc:
+            logger.exception("adapter %s: unexpected error (please report it)",
+                             _adapter_name(adapter))  # fmt: skip
+            failures.append((_adapter_name(adapter), exc))
+    if not failures:
+        return None
+    if len(failures) == 1:
+        return failures[0][1]
+    return AdapterError("; ".join(f"{name}: {exc}" for name, exc in failures))
 
 
 def predict(
@@ -540,11 +570,12 @@ def predict(
     every, made = make_adapters(adapters, out_dir, pm)
     try:
         with span("visionkit.adapters", adapters=_adapter_names(every)):
-            for adapter in every:
-                adapter.write(prediction)
+            failure = deliver(every, prediction)
     finally:
         for adapter in made:
             adapter.close()
+    if failure is not None:
+        raise failure
     return prediction
 
 
@@ -554,8 +585,9 @@ class PipelineResult:
 
     Attributes:
         source_id: the frame's file path, URL or camera id.
-        prediction: the prediction, or ``None`` when the frame failed.
-        error: why it failed (``None`` on success).
+        prediction: the prediction, or ``None`` when the frame could not be predicted;
+            set also when an adapter then failed to deliver it (the others did).
+        error: why it failed (``None`` on success): reading, predicting, or delivering.
         frame: the frame itself (``None`` when it could not be read).
     """
 
@@ -671,11 +703,10 @@ class Pipeline:
             if frame is not None:
                 try:
                     prediction = self.predictor.predict_frame(frame, read_ms=read_ms)
+                    result.prediction = prediction  # kept even when an adapter fails
                     names = _adapter_names(self.adapters)
                     with span("visionkit.adapters", adapters=names, image=prediction.image):
-                        for adapter in self.adapters:
-                            adapter.write(prediction)
-                    result.prediction = prediction
+                        result.error = deliver(self.adapters, prediction)
                 except VisionkitError as exc:
                     result.error = exc
                 except Exception as exc:  # a bug must not stop a plate run: log it, go on

@@ -19,6 +19,8 @@ import json
 import math
 import os
 import subprocess
+import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,16 @@ def calibrated_prediction(tmp_path: Path) -> tuple[Prediction, Placement, list[A
     return report.calibration.apply(predicted), placement, tips, calibration_file
 
 
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The calibrated prediction of the plate, its true placement and tips (made once)."""
+    prediction, placement, tips, calibration = calibrated_prediction(
+        tmp_path_factory.mktemp("closed-loop")
+    )
+    return {"prediction": prediction, "placement": placement, "tips": tips,
+            "mm_per_px": reference_plate()[2], "calibration": calibration}  # fmt: skip
+
+
 def check_targets(
     targets: Iterable[tuple[int, float, float, float]],
     prediction: Prediction,
@@ -135,13 +147,13 @@ def _opentrons_python() -> str:
 
 
 def test_the_ot2_simulator_dispenses_within_1_mm_of_every_confident_true_tip(
-    tmp_path: Path,
+    tmp_path: Path, loop: dict[str, Any]
 ) -> None:
     from visionkit_ot2.adapter import Ot2Adapter
 
     python = _opentrons_python()
-    prediction, placement, tips, _ = calibrated_prediction(tmp_path)
-    _, _, mm_per_px, _ = reference_plate()
+    prediction, placement, tips = loop["prediction"], loop["placement"], loop["tips"]
+    mm_per_px = loop["mm_per_px"]
     Ot2Adapter(tmp_path / "ot2").write(prediction)
     protocol = tmp_path / "ot2" / f"{prediction.stem}.ot2.py"
     done = subprocess.run(
@@ -161,3 +173,77 @@ def test_the_ot2_simulator_dispenses_within_1_mm_of_every_confident_true_tip(
     kept = Path(__file__).resolve().parents[2] / "artifacts" / "robots"
     kept.mkdir(parents=True, exist_ok=True)
     (kept / "closed-loop-ot2.log").write_text("\n".join(d[3] for d in dispenses) + "\n")
+
+
+def test_the_ros_messages_point_within_1_mm_of_every_confident_true_tip(
+    loop: dict[str, Any],
+) -> None:
+    pytest.importorskip("visionkit_ros")
+    from visionkit_ros.adapter import RosAdapter
+    from visionkit_ros.testing import FakeRosbridge
+
+    bridge = FakeRosbridge().start()
+    try:
+        adapter = RosAdapter(host="127.0.0.1", port=bridge.port, retries=1, timeout_s=5)
+        adapter.write(loop["prediction"])
+        adapter.close()
+        published = bridge.wait_for("publish", 2)
+    finally:
+        bridge.stop()
+    by_topic = {op["topic"]: op["msg"] for op in published}
+    poses = by_topic["/visionkit/targets"]["poses"]
+    listed = json.loads(by_topic["/visionkit/tips"]["data"])
+    accepted = listed["tips"]
+    assert len(poses) == len(accepted) >= 4
+    for pose, tip in zip(poses, accepted, strict=True):
+        assert (pose["position"]["x"], pose["position"]["y"]) == pytest.approx((tip["x"], tip["y"]))
+    targets = [(t["plant"], t["confidence"], p["position"]["x"], p["position"]["y"])
+               for t, p in zip(accepted, poses, strict=True)]  # fmt: skip
+    assert check_targets(targets, loop["prediction"], loop["placement"], loop["tips"],
+                         loop["mm_per_px"]) >= 4  # fmt: skip
+
+
+def _broker() -> tuple[str, int]:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex(("127.0.0.1", 1883)) != 0:
+            pytest.skip("no MQTT broker on 127.0.0.1:1883 (.ci/run starts Debian's mosquitto)")
+    return "127.0.0.1", 1883
+
+
+def test_the_mqtt_tip_messages_point_within_1_mm_of_every_confident_true_tip(
+    loop: dict[str, Any],
+) -> None:
+    pytest.importorskip("visionkit_mqtt")
+    import paho.mqtt.client as mqtt
+    from visionkit_mqtt.adapter import MqttAdapter
+
+    host, port = _broker()
+    prefix = f"closed-loop-{uuid.uuid4().hex[:8]}"
+    received: list[dict[str, Any]] = []
+    subscriber = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    subscriber.on_message = lambda _c, _u, message: received.append(
+        {"topic": message.topic, "payload": json.loads(message.payload)}
+    )
+    subscriber.connect(host, port)
+    subscriber.subscribe(f"{prefix}/#", qos=1)
+    subscriber.loop_start()
+    try:
+        time.sleep(0.3)  # the subscription is in place before anything is published
+        adapter = MqttAdapter(host=host, port=port, topic_prefix=prefix, qos=1)
+        adapter.write(loop["prediction"])
+        adapter.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any("/tips/" in m["topic"] for m in received):
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+    tips = [m["payload"] for m in received if "/tips/" in m["topic"]]
+    assert len(tips) >= 4
+    targets = [(t["plant"], t["confidence"], t["x"], t["y"]) for t in tips]
+    assert check_targets(targets, loop["prediction"], loop["placement"], loop["tips"],
+                         loop["mm_per_px"]) >= 4  # fmt: skip

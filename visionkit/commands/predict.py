@@ -245,13 +245,14 @@ def _predict_source(
     done = failures = 0
     with Pipeline(source, predictor, outputs, pm=pm) as pipeline:
         for result in pipeline:
+            if result.prediction is not None:  # even when an adapter failed: keep the rest
+                if overlay and result.frame is not None:
+                    target = out_dir / f"{result.prediction.stem}_overlay.png"
+                    write_overlay(target, result.frame.image, result.prediction)
+                click.echo(_summary(result))
             if result.error is not None or result.prediction is None:
                 click.echo(_error_line(result.source_id, result.error or "no prediction"), err=True)
                 failures += 1
                 continue
             done += 1
-            if overlay and result.frame is not None:
-                target = out_dir / f"{result.prediction.stem}_overlay.png"
-                write_overlay(target, result.frame.image, result.prediction)
-            click.echo(_summary(result))
     return done, failures
