@@ -30,7 +30,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,9 @@ from pathlib import Path
 
 import cv2
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from portal_process import free_port, portal_env
 
 ROOT = Path(__file__).resolve().parents[1]
 VISIONKIT = Path(sys.executable).with_name("visionkit")
@@ -60,24 +62,9 @@ def _frames(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start_portal(home: Path) -> tuple[subprocess.Popen[str], str, str, Path]:
-    port = _free_port()
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("VISIONKIT_", "DJANGO_"))}
-    keep.pop("DATABASE_URL", None)
-    env = {
-        **keep, "PORT": str(port), "DATABASE_URL": f"sqlite:///{home / 'portal.sqlite3'}",
-        "VISIONKIT_VAR_DIR": str(home / "var"), "VISIONKIT_MEDIA_ROOT": str(home / "media"),
-        "VISIONKIT_STATIC_ROOT": str(home / "static"),
-        "VISIONKIT_MODEL_CACHE": str(home / "model-cache"),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlruns.db'}",
-        "VISIONKIT_DEMO_PLATES": "0", "VISIONKIT_WEB_WORKERS": "1", "VISIONKIT_Q_WORKERS": "1",
-    }  # fmt: skip
+    port = free_port()
+    env = portal_env(home, port)
     log = home / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "portal.serve"], cwd=ROOT, env=env,

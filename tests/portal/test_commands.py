@@ -157,6 +157,13 @@ def test_seed_demo_makes_a_portal_with_something_in_it_and_is_idempotent(
     assert production.name == "root-unet"
     assert DatasetVersion.objects.count() == 1
     assert Prediction.objects.filter(source="demo").count() == 1
+    from django_q.models import Schedule
+
+    assert set(Schedule.objects.values_list("name", flat=True)) == {
+        "visionkit-weekly-retraining", "visionkit-monitoring-checks"
+    }  # fmt: skip
+    assert len(production.reference_stats) == 6  # the shipped model's drift reference
+    assert production.registered_by is None  # so the demo admin may approve it
 
     monkeypatch.delenv("VISIONKIT_DEMO_PASSWORD")
     out, _ = _run("seed_demo", "--plates", "1")
@@ -165,4 +172,5 @@ def test_seed_demo_makes_a_portal_with_something_in_it_and_is_idempotent(
     assert ModelVersion.objects.count() == 1
     assert DatasetVersion.objects.count() == 1
     assert Prediction.objects.count() == 1
+    assert Schedule.objects.count() == 2
     assert authenticate(username="viewer", password="demo-password-for-tests") is not None
