@@ -159,9 +159,10 @@ def test_seed_demo_makes_a_portal_with_something_in_it_and_is_idempotent(
     assert Prediction.objects.filter(source="demo").count() == 1
     from django_q.models import Schedule
 
-    assert set(Schedule.objects.values_list("name", flat=True)) == {
+    assert set(Schedule.objects.values_list("name", flat=True)) >= {
         "visionkit-weekly-retraining", "visionkit-monitoring-checks"
     }  # fmt: skip
+    schedules = Schedule.objects.count()
     assert len(production.reference_stats) == 6  # the shipped model's drift reference
     assert production.registered_by is None  # so the demo admin may approve it
 
@@ -172,5 +173,5 @@ def test_seed_demo_makes_a_portal_with_something_in_it_and_is_idempotent(
     assert ModelVersion.objects.count() == 1
     assert DatasetVersion.objects.count() == 1
     assert Prediction.objects.count() == 1
-    assert Schedule.objects.count() == 2
+    assert Schedule.objects.count() == schedules
     assert authenticate(username="viewer", password="demo-password-for-tests") is not None
