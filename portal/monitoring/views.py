@@ -39,6 +39,7 @@ def _version_panel(version: ModelVersion) -> dict[str, Any]:
         },
         "drift": selectors.latest_drift(version),
         "accuracy": accuracy.window(version, 100),
+        "evaluations": version.evaluations.select_related("dataset")[:10],
     }
 
 

@@ -39,6 +39,15 @@ def test_the_page_shows_slots_trail_retraining_and_forms_by_role(
     assert "Check drift now" not in text
     assert "Set traffic" in _login(approver).get("/monitoring/").content.decode()
     assert "Check drift now" in _login(operator).get("/monitoring/").content.decode()
+    from portal.datasets.models import DatasetVersion
+    from portal.registry.models import Evaluation
+
+    held = DatasetVersion.objects.create(version="e" * 64, name="holdout", prefix="datasets/e")
+    Evaluation.objects.create(model_version=production_model, dataset=held,
+                              metrics={"root_f1": 0.9123, "tips_within_1mm": 0.95})  # fmt: skip
+    shown = _login(viewer).get("/monitoring/").content.decode()
+    assert "Evaluations on labelled data sets" in shown
+    assert "0.912" in shown
 
 
 def test_an_approver_sets_canary_traffic_from_the_page(
