@@ -52,7 +52,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -451,11 +451,14 @@ def make_adapters(
     adapters: Sequence[str | Adapter] | str | None,
     out_dir: str | os.PathLike[str] | None,
     pm: pluggy.PluginManager | None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[Adapter], list[Adapter]]:
     """Adapters from names (created in ``out_dir`` by ``pm``'s plugins) or objects.
 
     ``pm`` is the caller's plugin manager, so an adapter registered on it is
     found (``None``: :func:`visionkit.plugins.default_plugin_manager`).
+    ``options`` maps an adapter's name to the keyword options it is created
+    with (``visionkit predict --adapter-option ros.port=9091``).
 
     Returns:
         ``(every adapter, the ones created here)``; the caller closes the latter.
@@ -471,7 +474,9 @@ def make_adapters(
     try:
         for item in adapters:
             if isinstance(item, str):
-                adapter = create_adapter(item, pm, out_dir=out_dir)
+                adapter = create_adapter(
+                    item, pm, out_dir=out_dir, **dict((options or {}).get(item, {}))
+                )
                 made.append(adapter)
                 every.append(adapter)
             else:

@@ -147,8 +147,3 @@ def route(*, model: str | int | ModelVersion | None = None, station: str = "") -
             return Route(challenger, "canary", deployment, live, Mode.CANARY)
         return Route(live, "live", deployment, challenger, Mode.SHADOW)
     return Route(live, "live", deployment)
-
-
-def seed(value: int) -> None:
-    """Make the canary and shadow draws repeatable (tests, load scripts)."""
-    _random.seed(value)

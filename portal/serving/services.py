@@ -125,8 +125,3 @@ def set_traffic(
     logger.info("%s: challenger %s in %s mode on %.0f%% of requests", name,
                 version.version if version else "-", mode, 100 * deployment.share)  # fmt: skip
     return deployment
-
-
-def live_slots(deployment: Deployment) -> dict[str, Any]:
-    """``{"blue": version or None, "green": ...}`` for the pages."""
-    return {Slot.BLUE: deployment.blue, Slot.GREEN: deployment.green}

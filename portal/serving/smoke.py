@@ -169,11 +169,3 @@ def require_smoke(version: ModelVersion, *, user: User | None) -> dict[str, Any]
                   + (f"{t['distance_mm']} mm off" if t["distance_mm"] is not None else "no tip")
                   for t in missed],
     )  # fmt: skip
-
-
-def reset() -> None:
-    """Forget the reference plate and the remembered checks (tests; a new reference)."""
-    global _plate
-    with _lock:
-        _plate = None
-        _passed.clear()

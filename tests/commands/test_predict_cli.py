@@ -246,3 +246,20 @@ def test_a_folder_with_images_only_in_sub_folders_names_the_option(tmp_path: Pat
     assert "folder holds no images" in result.output
     assert "--recursive" in result.output
     assert result.output.count(str(folder)) == 1
+
+
+def test_adapter_options_are_checked_before_anything_runs(
+    model_folder: Path, tmp_path: Path
+) -> None:
+    image = tmp_path / "plate.png"
+    image.write_bytes(b"not read: the options are refused first")
+    for given, said in (
+        ("json", "give NAME.KEY=VALUE"),
+        ("csv.delimiter=;", "csv is not among --adapter json"),
+        ("json.=1", "give NAME.KEY=VALUE"),
+    ):
+        result = _run(model_folder, str(image), "--out", str(tmp_path / "out"),
+                      "--adapter-option", given)  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert said in result.output
+    assert not (tmp_path / "out").exists()

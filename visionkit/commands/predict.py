@@ -64,6 +64,26 @@ def _summary(result: PipelineResult) -> str:
     return line
 
 
+def _parse_adapter_options(
+    given: tuple[str, ...], adapters: tuple[str, ...]
+) -> dict[str, dict[str, str]]:
+    """``ros.port=9091`` ... as ``{"ros": {"port": "9091"}}``; each adapter checks its values."""
+    options: dict[str, dict[str, str]] = {}
+    for item in given:
+        target, sep, value = item.partition("=")
+        name, dot, key = target.partition(".")
+        if not sep or not dot or not name or not key:
+            raise click.BadParameter(f"{item!r}: give NAME.KEY=VALUE, e.g. ros.port=9091",
+                                     param_hint="--adapter-option")  # fmt: skip
+        if name not in adapters:
+            raise click.BadParameter(
+                f"{item!r}: {name} is not among --adapter {','.join(adapters)}",
+                param_hint="--adapter-option",
+            )
+        options.setdefault(name, {})[key] = value
+    return options
+
+
 def _adapter_names(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     """``json,csv`` as names, each checked against this invocation's plugins."""
     from visionkit.exceptions import UnknownNameError
@@ -146,6 +166,13 @@ def _open_inputs(
     help="Output adapters, comma separated (e.g. json,csv,coco; see `visionkit adapters`).",
 )
 @click.option(
+    "--adapter-option",
+    "adapter_options",
+    multiple=True,
+    metavar="NAME.KEY=VALUE",
+    help="An option of one adapter, e.g. ros.host=192.168.1.20 or mqtt.qos=2 (repeatable).",
+)
+@click.option(
     "--calibration",
     default=None,
     metavar="FILE_OR_PRESET",
@@ -177,6 +204,7 @@ def predict(
     out_dir: Path,
     model: Path | None,
     adapters: tuple[str, ...],
+    adapter_options: tuple[str, ...],
     calibration: Calibration | None,
     scale: float | None,
     tta: bool,
@@ -193,6 +221,7 @@ def predict(
     IMAGES are files, folders, glob patterns (quote them: 'plates/*.png') or
     source URIs such as a camera index or a URL.
     """
+    options = _parse_adapter_options(adapter_options, adapters)
     settings = predict_settings(
         backend=backend,
         scale=scale,
@@ -211,7 +240,7 @@ def predict(
 
             predictor = Predictor(model, settings=settings, calibration=calibration, pm=pm)
             out_dir.mkdir(parents=True, exist_ok=True)
-            outputs, owned = make_adapters(adapters, out_dir, pm)
+            outputs, owned = make_adapters(adapters, out_dir, pm, options)
             try:
                 while pending:
                     done_here, failed_here = _predict_source(

@@ -92,3 +92,20 @@ def test_visionkit_predict_publishes_and_exits(
     ]
     assert [op["op"] for op in rosbridge.wait_for("unadvertise", 2)] == ["unadvertise"] * 2
     assert rosbridge.errors == []
+
+
+def test_adapter_options_on_the_command_line_reach_the_adapter(
+    tmp_path: Path, real_plate: Any, rosbridge: Any
+) -> None:
+    args = ["predict", str(real_plate.path), "--out", str(tmp_path), "--adapter", "json,ros"]
+    args += ["--calibration", "ot2", "--no-overlay", "--adapter-option",
+             f"ros.port={rosbridge.port}", "--adapter-option", "ros.frame_id=deck"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (targets,) = [
+        op for op in rosbridge.wait_for("publish", 2) if op["topic"] == "/visionkit/targets"
+    ]
+    assert targets["msg"]["header"]["frame_id"] == "deck"
+    wrong = CliRunner().invoke(main, [*args[:-4], "--adapter-option", "ros.nope=1"])
+    assert wrong.exit_code != 0
+    assert "unknown ros adapter option(s) nope" in wrong.output
