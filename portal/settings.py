@@ -20,7 +20,16 @@ from typing import Any
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_database_url, env_float, env_int, env_list, env_str
+from portal.env import (
+    AZURE_STORAGE_BACKEND,
+    env_azure_storage,
+    env_bool,
+    env_database_url,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -225,6 +234,9 @@ VISIONKIT_IMAGE_CONFIDENCE = env_float("VISIONKIT_IMAGE_CONFIDENCE", 0.5, minimu
 #: heartbeat may be before the reaper calls the worker dead.
 VISIONKIT_JOB_HEARTBEAT_S = env_int("VISIONKIT_JOB_HEARTBEAT_S", 5, minimum=1)
 VISIONKIT_JOB_STALE_S = env_int("VISIONKIT_JOB_STALE_S", 60, minimum=2)
+#: Plates per django-q2 task of a batch-prediction job: the batch is split into such
+#: shards so several workers share it (portal/predictions/claims.py).
+VISIONKIT_BATCH_CHUNK = env_int("VISIONKIT_BATCH_CHUNK", 8, minimum=1)
 #: Training and evaluation jobs log their runs to MLflow; model versions link to them.
 VISIONKIT_JOB_TRACK = env_bool("VISIONKIT_JOB_TRACK", True)
 #: The MLflow store (``MLFLOW_TRACKING_URI``; by default a SQLite file under var/, so a
@@ -237,6 +249,13 @@ VISIONKIT_MLFLOW_ARTIFACTS = Path(
 )
 #: Local scratch folder of running jobs (their inputs and outputs before storage).
 VISIONKIT_JOB_DIR = Path(env_str("VISIONKIT_JOB_DIR", str(BASE_DIR / "var" / "jobs")))
+
+# Azure ML training jobs (backend "azureml"; docs/azure.md). The workspace, compute and VM
+# size come from VISIONKIT_AZUREML_* (visionkit.azureml.config); credentials from
+# DefaultAzureCredential, never from here. The client factory is "module:callable" taking
+# an AzureMLConfig; tests point it at visionkit.azureml.testing's fake.
+VISIONKIT_AZUREML_CLIENT = env_str("VISIONKIT_AZUREML_CLIENT", "visionkit.azureml.config:ml_client")
+VISIONKIT_AZUREML_POLL_S = env_float("VISIONKIT_AZUREML_POLL_S", 15.0, minimum=0.0)
 #: Local copies of registered models, loaded once per process.
 VISIONKIT_MODEL_CACHE = Path(
     env_str("VISIONKIT_MODEL_CACHE", str(BASE_DIR / "var" / "model-cache"))
@@ -363,6 +382,11 @@ STORAGES: dict[str, dict[str, Any]] = {
     # renders before collectstatic has run (tests, the first start).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+#: VISIONKIT_AZURE_STORAGE_CONNECTION_STRING (or _ACCOUNT_NAME with _ACCOUNT_KEY, _SAS_TOKEN or
+#: a managed identity), _CONTAINER and _PREFIX put those files in Blob Storage (docs/storage.md).
+_AZURE_STORAGE = env_azure_storage()
+if _AZURE_STORAGE is not None:
+    STORAGES["default"] = {"BACKEND": AZURE_STORAGE_BACKEND, "OPTIONS": _AZURE_STORAGE}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -36,7 +36,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "visionkit.commands.synth:synth",
         "Generate synthetic Hades plates with ground truth.",
     ),
-    "data": ("visionkit.commands.data:data", "Validate data folders and write manifests."),
+    "data": (
+        "visionkit.commands.data:data",
+        "Validate data folders, write manifests, push and pull them to Blob Storage.",
+    ),
     "realism": ("visionkit.commands.realism:realism", "Compare a synthetic plate with a real one."),
     "train": (
         "visionkit.commands.train:train",
@@ -45,6 +48,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("visionkit.commands.predict:predict", "Segment plates and find root tips."),
     "evaluate": ("visionkit.commands.evaluate:evaluate", "Score a model on full labelled images."),
     "tune": ("visionkit.commands.tune:tune", "Search hyperparameters with Optuna."),
+    "azureml": (
+        "visionkit.commands.azureml:azureml",
+        "Azure ML jobs: batch prediction as a parallel job (training: train --backend azureml).",
+    ),
 }
 
 

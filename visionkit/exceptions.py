@@ -15,6 +15,8 @@ class and still tell the cases apart::
     ├── CalibrationError            a calibration is missing, degenerate or malformed
     ├── DatasetError                a data folder breaks the Hades mask convention
     ├── SettingsError               a prediction setting is out of range (also a ValueError)
+    ├── StorageError                a storage (folder, Blob Storage) refuses, or lacks a file
+    │   └── IntegrityError          a stored or fetched file's sha256 differs from its record
     └── ModelError                  a model is missing, malformed or mismatched
 
 Each message names the file, URI or value at fault and says what to do.
@@ -31,11 +33,13 @@ __all__ = [
     "ImageError",
     "ImageReadError",
     "ImageTooLargeError",
+    "IntegrityError",
     "ModelError",
     "PluginError",
     "SettingsError",
     "SourceError",
     "SourceNotFoundError",
+    "StorageError",
     "UnknownNameError",
     "VisionkitError",
 ]
@@ -114,6 +118,21 @@ class SettingsError(VisionkitError, ValueError):
     Also a :class:`ValueError`, so code that checked arguments the plain way
     keeps working.
     """
+
+
+class StorageError(VisionkitError):
+    """A storage cannot be reached, refuses the credentials, or lacks a container or file."""
+
+
+class IntegrityError(StorageError):
+    """A file's content does not match the sha256 its manifest or metadata records.
+
+    ``key`` names the stored file at fault, so a user knows which one to push again.
+    """
+
+    def __init__(self, message: str, *, key: str = "") -> None:
+        self.key = key
+        super().__init__(message)
 
 
 class ModelError(VisionkitError):

@@ -71,6 +71,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "visionkit.sources.hades",
     "visionkit.sources.opencv",
     "visionkit.sources.url",
+    "visionkit.sources.azblob",
     "visionkit.adapters.json_adapter",
     "visionkit.adapters.csv_adapter",
     "visionkit.adapters.coco",

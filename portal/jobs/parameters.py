@@ -7,6 +7,10 @@ tracking itself); an evaluation job the scoring options of
 calibration and test-time augmentation. An unknown key is refused naming it
 and the keys that exist; a bad value is refused with the library's own
 message, so a typo costs a 400, not a failed job an hour later.
+
+A training job also takes where it runs: ``backend`` ``local`` (default, a
+django-q2 worker here) or ``azureml`` (:mod:`portal.jobs.azureml`), with the
+Azure ``vm_size`` and ``nodes`` (defaults from ``VISIONKIT_AZUREML_*``).
 """
 
 from __future__ import annotations
@@ -26,10 +30,16 @@ _TRAIN_RESERVED = frozenset(
 )
 
 
+#: Training keys that say where the job runs, not how it trains.
+TRAIN_PLACEMENT = frozenset({"backend", "vm_size", "nodes"})
+#: Where a training job may run.
+TRAIN_BACKENDS = ("local", "azureml")
+
+
 def _train_keys() -> frozenset[str]:
     from visionkit.training.config import TrainConfig
 
-    return frozenset(f.name for f in fields(TrainConfig)) - _TRAIN_RESERVED
+    return (frozenset(f.name for f in fields(TrainConfig)) - _TRAIN_RESERVED) | TRAIN_PLACEMENT
 
 
 def _number(minimum: float | None = None) -> Callable[[str, Any], Any]:
@@ -119,11 +129,20 @@ def check_parameters(kind: str, parameters: Mapping[str, Any] | None) -> dict[st
 
 
 def _check_train(values: dict[str, Any]) -> None:
-    """Let TrainConfig judge the values, as it will when the job runs."""
+    """Check where it runs; let TrainConfig judge the rest, as it will when the job runs."""
     from visionkit.exceptions import ModelError
     from visionkit.training.config import TrainConfig
 
+    backend = values.get("backend", "local")
+    if backend not in TRAIN_BACKENDS:
+        raise PortalError(f"parameter backend must be one of {', '.join(TRAIN_BACKENDS)}, "
+                          f"not {backend!r}")  # fmt: skip
+    if "vm_size" in values:
+        _text("vm_size", values["vm_size"])
+    if "nodes" in values:
+        _whole(1)("nodes", values["nodes"])
+    training = {k: v for k, v in values.items() if k not in TRAIN_PLACEMENT}
     try:
-        TrainConfig.from_dict({**values, "data_dir": ".", "out_dir": "job"}, source="parameters")
+        TrainConfig.from_dict({**training, "data_dir": ".", "out_dir": "job"}, source="parameters")
     except ModelError as exc:
         raise PortalError(str(exc)) from exc

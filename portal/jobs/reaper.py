@@ -7,6 +7,10 @@ job's heartbeat is older than ``VISIONKIT_JOB_STALE_S``. It runs when a
 django-q2 worker process starts (the cluster's start-up, and the respawn
 that follows a killed worker), on a schedule every minute, and as
 ``manage.py reap_jobs``.
+
+A batch-prediction job handed over to its shards (``Job.worker`` is
+``shards``) is not failed: the plates its dead workers held are put back and
+its shards queued again (:func:`portal.predictions.batch.recover_batches`).
 """
 
 from __future__ import annotations
@@ -61,7 +65,9 @@ def reap(now: dt.datetime | None = None) -> list[int]:
     stale_before = now - dt.timedelta(seconds=stale_s)
     host = socket.gethostname()
     reaped: list[int] = []
-    running = Job.objects.filter(status=Status.RUNNING)
+    from portal.predictions.batch import SHARDED, recover_batches
+
+    running = Job.objects.filter(status=Status.RUNNING).exclude(worker=SHARDED)
     for job in running.only("pk", "worker", "heartbeat_at", "started_at"):
         reason = _dead_worker(job, host)
         beat = job.heartbeat_at or job.started_at
@@ -78,6 +84,7 @@ def reap(now: dt.datetime | None = None) -> list[int]:
         if changed:
             reaped.append(job.pk)
             logger.warning("job %s failed: %s", job.pk, reason)
+    recover_batches(now)  # a batch's shards are queued again, not failed
     return reaped
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,11 +28,16 @@ if TYPE_CHECKING:
     from portal.jobs.context import JobContext
     from portal.jobs.models import Job
 
-__all__ = ["RUNNERS", "evaluate", "gate", "runner_for", "train"]
+__all__ = ["RUNNERS", "HandedOff", "evaluate", "gate", "runner_for", "train"]
 
 logger = logging.getLogger(__name__)
 
 Runner = Callable[["Job", "JobContext"], dict[str, Any]]
+
+
+class HandedOff(Exception):  # noqa: N818 - it is an outcome, not an error
+    """Raised by a runner whose job goes on in other tasks (a batch's shards), which end it."""
+
 
 #: The MLflow experiment of the portal's training runs.
 EXPERIMENT = "visionkit-portal"
@@ -52,6 +58,12 @@ def _default_model_name() -> str:
     return production.name if production is not None else "root-unet"
 
 
+def _local_device() -> str:
+    from visionkit.training.device import resolve_device
+
+    return str(resolve_device("auto"))
+
+
 def train(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Train on the job's data set; store the best model and register it as a candidate."""
     from portal.datasets.services import download_dataset
@@ -59,12 +71,16 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
     from visionkit.training.config import TrainConfig
     from visionkit.training.loop import StepInfo
     from visionkit.training.loop import train as train_model
-    from visionkit.training.provenance import code_version
+    from visionkit.training.provenance import code_version, run_cost
 
+    if job.parameters.get("backend") == "azureml":
+        from portal.jobs.azureml import train_on_azureml
+
+        return train_on_azureml(job, ctx)
     assert job.dataset is not None
     ctx.log(f"copying data set {job.dataset.version[:12]} ({job.dataset.n_images} images)")
     data = download_dataset(dataset=job.dataset, target=ctx.work_dir / "data")
-    params = dict(job.parameters)
+    params = {k: v for k, v in job.parameters.items() if k not in ("backend", "vm_size", "nodes")}
     fine_tune_from = params.pop("fine_tune_from", None)
     if fine_tune_from is not None:
         from portal.predictions.loader import local_folder
@@ -93,8 +109,16 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
         ctx.progress(min(0.99, (step.epoch * step.steps_per_epoch + step.step) / total))
         ctx.check_cancelled()
 
+    started = time.perf_counter()
     result = train_model(config, progress=False, on_step=on_step, tracker=tracker(EXPERIMENT),
                          command=f"portal job {job.pk}")  # fmt: skip
+    cost = run_cost(
+        config.device if config.device != "auto" else _local_device(), time.perf_counter() - started
+    )
+    ctx.log(
+        f"trained on {cost['compute']} for {cost['duration_s']:.0f} s, estimated cost "
+        f"${cost['estimated_usd'] or 0:.4f}"
+    )
     folder = result.best_dir or result.last_dir
     if folder is None:
         raise RuntimeError("training ended without a model (no epoch finished); train longer")
@@ -110,6 +134,8 @@ def train(job: Job, ctx: JobContext) -> dict[str, Any]:
         "best_metric": result.best_metric,
         "epochs_done": result.epochs_done,
         "stopped_early": result.stopped_early,
+        "cost": cost,
+        "planned_cost": (job.result or {}).get("planned_cost"),
     }
     job.result = answer
     try:
@@ -247,6 +273,7 @@ def gate(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 
 def _predict(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Split the batch into shards for the workers (raises :class:`HandedOff`)."""
     run_batch = importlib.import_module("portal.predictions.batch").run_batch
     result: dict[str, Any] = run_batch(job, ctx)
     return result

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.common.errors import Conflict, PortalError
+from portal.jobs.estimates import azureml_missing, planned_cost
 from portal.jobs.models import Backend, Job, Kind, Status
 from portal.jobs.parameters import check_parameters
 
@@ -70,11 +71,15 @@ def submit_job(
     ``queue=False`` records it without queueing, for a caller that runs it
     itself (``manage.py train``). ``trigger`` and ``reason`` say why it runs
     (continuous training sets them); ``portal_parameters`` are the portal's own
-    keys (``fine_tune_from``), stored beside the user's checked ones.
+    keys (``fine_tune_from``), stored beside the user's checked ones. A
+    training job's planned cost is stored in ``result["planned_cost"]`` now, so
+    the job page can set it beside what the run cost.
 
     Raises:
         PortalError: an unknown kind or backend, a missing data set, model or
-            inputs, or unknown or bad parameters (every unknown one named).
+            inputs, or unknown or bad parameters (every unknown one named),
+            or a training job whose cost cannot be planned (an unpriced VM size), or
+            one for Azure ML where no workspace is configured.
     """
     if kind not in Kind.values:
         raise PortalError(f"unknown job kind {kind!r}; the kinds are: {', '.join(Kind.values)}")
@@ -87,6 +92,13 @@ def submit_job(
     if kind == Kind.PREDICT and not inputs:
         raise PortalError("a predict job needs images: POST them to /api/predictions/batch/")
     checked = check_parameters(kind, parameters)
+    planned = {"planned_cost": planned_cost(checked)} if kind == Kind.TRAIN else {}
+    if (
+        kind == Kind.TRAIN
+        and checked.get("backend") == "azureml"
+        and (missing := azureml_missing())
+    ):
+        raise PortalError("Azure ML is not configured here: set " + ", ".join(missing))
     job = Job.objects.create(
         kind=kind,
         backend=backend,
@@ -97,6 +109,7 @@ def submit_job(
         trigger=trigger,
         reason=reason[:300],
         created_by=user,
+        result=planned,
     )
     if queue:
         transaction.on_commit(lambda: _enqueue(job.pk))

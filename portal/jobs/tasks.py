@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from portal.jobs.context import JobCancelled, JobContext
 from portal.jobs.models import Job, Status
-from portal.jobs.runners import runner_for
+from portal.jobs.runners import HandedOff, runner_for
 from portal.jobs.services import finish_job
 from portal.telemetry.metrics import observe_job
 from visionkit.tracing import span
@@ -70,6 +70,9 @@ def run_job(job_id: int) -> None:
         try:
             with span("portal.job", job_id=job.pk, kind=job.kind):
                 result = runner_for(job.kind)(job, ctx)
+        except HandedOff as handed:  # its other tasks end it (a batch's shards)
+            logger.info("%s", handed)
+            return
         except JobCancelled:
             error = Job.objects.filter(pk=job.pk).values_list("error", flat=True).first()
             ctx.log("cancelled")

@@ -1,7 +1,9 @@
 """The jobs' pages: start a training or evaluation job, watch it move, cancel it.
 
 Thin views over :mod:`portal.jobs.services`; the job page polls its status
-fragment with htmx every two seconds until the job ends.
+fragment with htmx every two seconds until the job ends. The start form
+shows a training job's planned cost (:mod:`portal.jobs.estimates`), which
+htmx refreshes from :func:`job_estimate` whenever a field changes.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from portal.accounts.permissions import Capability, can, capability_required
 from portal.accounts.selectors import acting_user
 from portal.common.errors import PortalError
 from portal.datasets.selectors import datasets
-from portal.jobs import selectors, services
+from portal.jobs import estimates, selectors, services
+from portal.jobs.models import Job
 from portal.registry.selectors import model_versions
 
-__all__ = ["cancel", "job_detail", "job_list", "job_status"]
+__all__ = ["cancel", "job_detail", "job_estimate", "job_list", "job_status"]
 
 #: The start form's fields: name -> (label, default, minimum, kinds that take it).
 FIELDS: dict[str, tuple[str, int, int, tuple[str, ...]]] = {
@@ -32,26 +35,86 @@ FIELDS: dict[str, tuple[str, int, int, tuple[str, ...]]] = {
     "limit": ("Plates to score (empty: all)", 0, 1, ("evaluate",)),
 }
 
+#: Where a training job may run, as the form names it.
+BACKENDS = {"local": "this server's worker", "azureml": "Azure ML"}
+
+
+def _whole(label: str, text: str, minimum: int, problems: list[str]) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        problems.append(f"{label}: write a whole number, not {text!r}")
+        return None
+    if value < minimum:
+        problems.append(f"{label}: at least {minimum}")
+        return None
+    return value
+
+
+def _placement(posted: Any, problems: list[str]) -> dict[str, Any]:
+    """``backend`` and, for Azure ML, ``vm_size`` and ``nodes`` from the form."""
+    backend = str(posted.get("backend", "") or "local").strip()
+    if backend not in BACKENDS:
+        problems.append(f"Runs on: one of {', '.join(BACKENDS)}, not {backend!r}")
+        return {}
+    if backend == "local":
+        return {}
+    missing = estimates.azureml_missing()
+    if missing:
+        problems.append("Runs on: Azure ML is not configured here (set " + ", ".join(missing) + ")")
+        return {}
+    placement: dict[str, Any] = {"backend": backend}
+    vm_size = str(posted.get("vm_size", "")).strip()
+    if vm_size:
+        if vm_size not in estimates.vm_sizes():
+            problems.append(f"VM size: {vm_size!r} is not in the price table; "
+                            f"priced: {', '.join(estimates.vm_sizes())}")  # fmt: skip
+        else:
+            placement["vm_size"] = vm_size
+    nodes = str(posted.get("nodes", "")).strip()
+    if nodes:
+        value = _whole("Nodes", nodes, 1, problems)
+        if value is not None:
+            placement["nodes"] = value
+    return placement
+
 
 def _parameters(kind: str, posted: Any) -> dict[str, Any]:
     params: dict[str, Any] = {}
-    problems = []
+    problems: list[str] = []
     for name, (label, _, minimum, kinds) in FIELDS.items():
         text = str(posted.get(name, "")).strip()
         if kind not in kinds or not text:
             continue
-        try:
-            value = int(text)
-        except ValueError:
-            problems.append(f"{label}: write a whole number, not {text!r}")
-            continue
-        if value < minimum:
-            problems.append(f"{label}: at least {minimum}")
-            continue
-        params[name] = value
+        value = _whole(label, text, minimum, problems)
+        if value is not None:
+            params[name] = value
+    if kind == "train":
+        params.update(_placement(posted, problems))
     if problems:
         raise PortalError("the job was not started: " + "; ".join(problems), problems=problems)
     return params
+
+
+def _estimate(posted: Any) -> dict[str, Any]:
+    """The estimate fragment's context: the planned cost, or why there is none."""
+    kind = str(posted.get("kind", "") or "train")
+    if kind != "train":
+        return {"note": "Only training jobs are priced."}
+    try:
+        return {"planned": estimates.planned_cost(_parameters("train", posted))}
+    except PortalError as exc:
+        return {"problem": exc.message.removeprefix("the job was not started: ")}
+
+
+def _start_form() -> dict[str, Any]:
+    """What the start form offers: fields, backends, VM sizes, and whether Azure ML is set up."""
+    missing = estimates.azureml_missing()
+    return {
+        "fields": [(name, *spec) for name, spec in FIELDS.items()],
+        "backends": BACKENDS, "azureml_missing": missing, "vm_sizes": estimates.vm_sizes(),
+        "default_vm_size": estimates.default_vm_size(),
+    }  # fmt: skip
 
 
 @capability_required(Capability.READ)
@@ -61,11 +124,13 @@ def job_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "jobs": selectors.jobs().order_by("-id")[:50], "datasets": datasets().order_by("-id"),
         "models": model_versions().order_by("name", "-registered_at"),
-        "fields": [(name, *spec) for name, spec in FIELDS.items()],
         "can_run": can(request.user, Capability.RUN_JOBS), "posted": request.POST,
+        **_start_form(),
     }  # fmt: skip
     if request.method == "GET":
+        context.update(_estimate({name: str(spec[1]) for name, spec in FIELDS.items()}))
         return render(request, "jobs/list.html", context)
+    context.update(_estimate(request.POST))
     if not context["can_run"]:
         raise PermissionDenied("starting a job needs the operator role")
     kind = request.POST.get("kind", "")
@@ -84,11 +149,28 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @capability_required(Capability.READ)
 @require_safe
+def job_estimate(request: HttpRequest) -> HttpResponse:
+    """The start form's estimate line for its current values (htmx asks on every change).
+
+    A bad value answers 200 with the problem in the line, so htmx swaps it in
+    in place of a stale estimate.
+    """
+    return render(request, "jobs/_estimate.html", _estimate(request.GET))
+
+
+def _job_context(request: HttpRequest, job: Job) -> dict[str, Any]:
+    return {
+        "job": job, "can_run": can(request.user, Capability.RUN_JOBS),
+        "planned": estimates.stored_plan(job.result), "actual": estimates.actual_cost(job.result),
+    }  # fmt: skip
+
+
+@capability_required(Capability.READ)
+@require_safe
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One job: status, progress, the log tail and the result, live while it runs."""
     job = get_object_or_404(selectors.jobs(), pk=pk)
-    context = {"job": job, "can_run": can(request.user, Capability.RUN_JOBS)}
-    return render(request, "jobs/detail.html", context)
+    return render(request, "jobs/detail.html", _job_context(request, job))
 
 
 @capability_required(Capability.READ)
@@ -96,8 +178,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def job_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The live part of the job page (htmx swaps it in every two seconds while the job runs)."""
     job = get_object_or_404(selectors.jobs(), pk=pk)
-    context = {"job": job, "can_run": can(request.user, Capability.RUN_JOBS)}
-    return render(request, "jobs/_status.html", context)
+    return render(request, "jobs/_status.html", _job_context(request, job))
 
 
 @capability_required(Capability.RUN_JOBS)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["Prediction", "Review", "Source", "TipLabel", "Verdict"]
+__all__ = ["BatchItem", "ItemStatus", "Prediction", "Review", "Source", "TipLabel", "Verdict"]
 
 
 class Source(models.TextChoices):
@@ -67,9 +67,20 @@ class Prediction(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    batch_key = models.CharField(
+        max_length=400, blank=True, default="",
+        help_text="the batch file it was made from: one prediction per (job, batch_key)",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "batch_key"],
+                condition=~models.Q(batch_key=""),
+                name="one_prediction_per_batch_file",
+            )
+        ]
 
     @property
     def mask_classes(self) -> list[str]:
@@ -139,3 +150,45 @@ class TipLabel(models.Model):
 
     def __str__(self) -> str:
         return f"plant {self.plant} of prediction {self.prediction_id}: {self.verdict}"
+
+
+class ItemStatus(models.TextChoices):
+    """Where one plate of a sharded batch stands."""
+
+    PENDING = "pending", "pending"
+    CLAIMED = "claimed", "claimed by a worker"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "cancelled"
+
+
+class BatchItem(models.Model):
+    """One plate of a batch-prediction job, and which worker holds it (``predictions.claims``).
+
+    A worker claims a plate with a conditional UPDATE (pending, or a claim whose
+    lease ran out or whose worker died); the plate's prediction is unique per
+    (job, file), so a plate redone after a lost worker is never predicted twice.
+    """
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="batch_items")
+    key = models.CharField(max_length=400, help_text="the file's name in storage")
+    name = models.CharField(max_length=255, help_text="the file name as uploaded")
+    chunk = models.PositiveIntegerField(help_text="the shard (django-q2 task) it was queued in")
+    status = models.CharField(max_length=20, choices=ItemStatus.choices, default=ItemStatus.PENDING)
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid holding the claim")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="claims so far")
+    error = models.TextField(blank=True)
+    prediction = models.ForeignKey(
+        Prediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["job", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "key"], name="one_item_per_batch_file")
+        ]
+        indexes = [models.Index(fields=["job", "status"], name="batch_items_job_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name} of job {self.job_id} ({self.status})"

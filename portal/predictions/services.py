@@ -169,6 +169,7 @@ def create_prediction(
     source: str = Source.API,
     job: Job | None = None,
     station: str = "",
+    batch_key: str = "",
 ) -> Prediction:
     """Predict one image and keep everything that explains the result.
 
@@ -184,6 +185,8 @@ def create_prediction(
         source: how it was asked for (:class:`~portal.predictions.models.Source`).
         job: the batch job it belongs to.
         station: the camera or robot station that sent it.
+        batch_key: the batch file it comes from; a second prediction of the same
+            (job, batch_key) is refused by the database (``IntegrityError``).
 
     Raises:
         TooLarge: over ``VISIONKIT_MAX_UPLOAD_MB``.
@@ -212,6 +215,7 @@ def create_prediction(
     row = _keep(
         data=data, name=name, array=array, result=result, version=version, user=user,
         source=source, job=job, station=station[:100], served_as=chosen.how,
+        batch_key=batch_key,
     )  # fmt: skip
     if chosen.compare_with is not None:
         from portal.serving.comparisons import queue_comparison
@@ -240,6 +244,7 @@ def _keep(
     job: Job | None,
     station: str = "",
     served_as: str = "",
+    batch_key: str = "",
 ) -> Prediction:
     from visionkit.overlay import render_overlay
 
@@ -264,6 +269,7 @@ def _keep(
                 source=source,
                 station=station,
                 served_as=served_as,
+                batch_key=batch_key,
                 image_name=name,
                 image=stored[0],
                 prefix=prefix,

@@ -21,7 +21,11 @@ import pytest
 from django.db import connection
 from django_q.conf import Conf
 
-__all__ = ["running_cluster", "wait_for"]
+__all__ = ["redis_broker", "running_cluster", "wait_for"]
+
+#: The Redis the two-worker tests use when ``VISIONKIT_REDIS_URL`` is not set (its own
+#: database number, so a developer's queues are not touched).
+TEST_REDIS_URL = os.environ.get("VISIONKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,14 +42,45 @@ def _database_url() -> str:
     return f"postgres://{auth}{host}{port}/{config['NAME']}"
 
 
+def redis_broker(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Queue through Redis from this process; the URL to give the clusters.
+
+    The configured ``VISIONKIT_REDIS_URL`` (``make test-scaled``), else
+    :data:`TEST_REDIS_URL`. Skips, saying why, when that Redis does not answer;
+    empties the cluster's queue first so no task of an earlier run is delivered.
+    """
+    import redis
+    from django.conf import settings
+
+    url = str(settings.REDIS_URL or TEST_REDIS_URL)
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis at {url} does not answer ({exc}); start redis-server to run this")
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", url)
+    monkeypatch.setattr(Conf, "DJANGO_REDIS", None)
+    from django_q.brokers import get_broker
+
+    get_broker().purge_queue()
+    return url
+
+
 @contextlib.contextmanager
 def running_cluster(
-    media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **extra_env: str
+    media: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    log_name: str = "qcluster.log",
+    **extra_env: str,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A running ``manage.py qcluster`` with one worker, stopped (process group) at the end.
 
     ``extra_env`` are settings (``VISIONKIT_...``) the cluster's processes get.
-    Its log is ``tmp_path / "qcluster.log"``.
+    Its log is ``tmp_path / log_name``; give each cluster of a test its own.
+    The cluster is its own process group (``os.killpg(process.pid, ...)``).
     """
     monkeypatch.setattr(Conf, "SYNC", False)
     env = {
@@ -61,7 +96,7 @@ def running_cluster(
         "PYTHONUNBUFFERED": "1",
         **extra_env,
     }
-    log = (tmp_path / "qcluster.log").open("wb")
+    log = (tmp_path / log_name).open("wb")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "qcluster"],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -81,6 +116,7 @@ def running_cluster(
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float, log: Path) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout`` s with the end of ``log``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():

@@ -24,7 +24,10 @@ def test_environment_tags() -> None:
     tags = environment("cpu")
     assert tags["env.device"] == "cpu"
     assert tags["env.torch"] != "not installed"
+    assert tags["env.compute"] == "local-cpu"
     assert set(tags) == {
+        "env.compute",
+        "env.nodes",
         "env.python",
         "env.torch",
         "env.smp",

@@ -10,10 +10,11 @@ third party uses (:mod:`visionkit.hookspecs`):
 ``hades``  NPEC Hades images with plate/experiment/date parsed from the name
 ``opencv`` a camera index, a video file, or an rtsp/rtmp/http stream
 ``url``    one image downloaded over http(s)
+``azblob`` image blobs under an Azure Blob Storage prefix (``watch`` for new ones)
 =========  ==============================================================
 
 Open one with :func:`visionkit.open_source`, which asks each plugin in turn
-(url, opencv, hades, then files last), or by name::
+(azblob, url, opencv, hades, then files last), or by name::
 
     from visionkit.plugins import open_source
 

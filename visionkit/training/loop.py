@@ -71,7 +71,7 @@ from visionkit.training.early_stopping import is_improvement
 from visionkit.training.losses import build_loss
 from visionkit.training.metrics import ConfusionMatrix
 from visionkit.training.plots import overlay_patch, plot_curves
-from visionkit.training.provenance import code_version, environment
+from visionkit.training.provenance import code_version, environment, run_cost
 from visionkit.training.schedule import build_scheduler
 
 if TYPE_CHECKING:
@@ -779,6 +779,7 @@ class _Run:
             self.tracker.end("FAILED")
             raise
         if interrupted:
+            self._log_cost(running=True)
             self.tracker.end("KILLED")
             logger.warning(
                 "interrupted in epoch %d (step %d of %d); checkpoint in %s; %s",
@@ -811,6 +812,7 @@ class _Run:
             if self.config.register:
                 registered = self.tracker.register_model(self.config.register, "model")
         self.tracker.log_artifacts(last, "last_model")
+        self._log_cost(running=False)
         self.tracker.end("FINISHED")
         logger.info(
             "done: best %s %.4f at epoch %s; models in %s and %s",
@@ -824,6 +826,41 @@ class _Run:
         result.stopped_early = stopped_early
         result.registered_version = registered
         return result
+
+    def _log_cost(self, *, running: bool) -> None:
+        """Log what the run used so far, so MLflow compares runs by cost.
+
+        Tags ``cost.compute`` and ``cost.nodes`` (the Azure VM size inside an
+        Azure ML job, else ``local-cpu``/``local-gpu``); metrics ``duration_s``
+        (training and validation time over all sessions of a resumed run),
+        ``usd_per_hour`` and ``estimated_usd`` from the price table, and
+        ``planned_usd``, what :func:`visionkit.costs.estimate_run` planned for
+        the configured epochs. Tags, not params: a resumed run may move to
+        another machine. An unpriced compute logs its duration alone.
+        """
+        from visionkit.costs import estimate_run
+        from visionkit.exceptions import SettingsError
+
+        seconds = self.state.wall_time
+        if running:
+            seconds += time.perf_counter() - self._epoch_started
+        cost = run_cost(str(self.device), seconds)
+        self.tracker.set_tags({"cost.compute": cost["compute"], "cost.nodes": str(cost["nodes"])})
+        metrics: dict[str, float] = {"duration_s": cost["duration_s"]}
+        if cost["estimated_usd"] is not None:
+            metrics["usd_per_hour"] = cost["usd_per_hour"]
+            metrics["estimated_usd"] = cost["estimated_usd"]
+        config = self.config
+        try:
+            planned = estimate_run(
+                cost["compute"], epochs=config.epochs, nodes=cost["nodes"],
+                patches_per_epoch=config.patches_per_epoch, time_limit_min=config.time_limit,
+            )  # fmt: skip
+        except SettingsError as exc:
+            logger.debug("no planned cost for this run: %s", exc)
+        else:
+            metrics["planned_usd"] = planned.usd
+        self.tracker.log_metrics(metrics, step=len(self.state.history))
 
     def _write_overlays(self) -> Path | None:
         if not self.samples:

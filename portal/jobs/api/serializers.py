@@ -14,7 +14,7 @@ from portal.datasets.models import DatasetVersion
 from portal.jobs.models import Backend, Job, Kind
 from portal.registry.models import ModelVersion
 
-__all__ = ["JobSerializer", "SubmitJobSerializer"]
+__all__ = ["EstimateSerializer", "JobSerializer", "SubmitJobSerializer"]
 
 
 class SubmitJobSerializer(serializers.Serializer[Any]):
@@ -33,6 +33,18 @@ class SubmitJobSerializer(serializers.Serializer[Any]):
         required=False, default=dict, help_text='settings of the run, e.g. {"epochs": 5}'
     )
     backend = serializers.ChoiceField(choices=Backend.choices, default=Backend.LOCAL)
+
+
+class EstimateSerializer(serializers.Serializer[Any]):
+    """``POST /api/jobs/estimate/``: a training job's planned compute, length and cost."""
+
+    compute = serializers.CharField(help_text="local-cpu, local-gpu or the Azure VM size")
+    nodes = serializers.IntegerField(help_text="machines the run holds")
+    hours = serializers.FloatField(help_text="planned wall-clock hours")
+    usd_per_hour = serializers.FloatField(help_text="the price table's price of one node")
+    usd = serializers.FloatField(help_text="usd_per_hour x hours x nodes")
+    description = serializers.CharField(help_text="the same, in one line for people")
+    prices = serializers.CharField(help_text="where the prices come from, and their date")
 
 
 class JobSerializer(serializers.ModelSerializer[Job]):

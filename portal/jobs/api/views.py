@@ -1,7 +1,8 @@
-"""The jobs API: submit a job, list and read jobs, cancel one.
+"""The jobs API: submit a job, list and read jobs, cancel one, price one before submitting.
 
 Thin views over :mod:`portal.jobs.services`; reading needs the viewer role,
-submitting and cancelling the operator role.
+submitting and cancelling the operator role. Pricing a job changes nothing,
+so it needs only the viewer role, as the start form's estimate line does.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from rest_framework.views import APIView
 
 from portal.accounts.permissions import Capability, ReadOrCapability, require
 from portal.accounts.selectors import acting_user
-from portal.jobs import selectors, services
-from portal.jobs.api.serializers import JobSerializer, SubmitJobSerializer
+from portal.common.errors import PortalError
+from portal.jobs import estimates, selectors, services
+from portal.jobs.api.serializers import EstimateSerializer, JobSerializer, SubmitJobSerializer
 from portal.jobs.models import Job
 
-__all__ = ["CancelJob", "JobDetail", "JobList"]
+__all__ = ["CancelJob", "EstimateJob", "JobDetail", "JobList"]
 
 
 class JobFilter(django_filters.FilterSet):
@@ -90,3 +92,27 @@ class CancelJob(APIView):
         job = generics.get_object_or_404(selectors.jobs(), pk=pk)
         cancelled = services.cancel_job(job=job, user=acting_user(request))
         return Response(JobSerializer(cancelled, context={"request": request}).data)
+
+
+class EstimateJob(APIView):
+    """What a job would cost, from the body that would submit it; nothing is queued."""
+
+    permission_classes = [require(Capability.READ)]
+
+    @extend_schema(
+        request=SubmitJobSerializer,
+        responses={200: EstimateSerializer},
+        summary="Estimate a training job's cost",
+        description="The planned compute, hours and USD of the job this body would submit "
+        "(prices from the table in settings, VISIONKIT_PRICE_TABLE over the dated defaults). "
+        "The same checks as submitting: unknown or bad parameters, or a VM size the table "
+        "does not price, are a 400; only training jobs are priced.",
+    )
+    def post(self, request: Request) -> Response:
+        body = SubmitJobSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data["kind"] != "train":
+            raise PortalError(f"only training jobs are priced, not a {data['kind']} job")
+        planned = estimates.planned_cost(data.get("parameters") or {})
+        return Response(EstimateSerializer(planned).data)

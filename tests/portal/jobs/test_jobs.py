@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -59,6 +60,15 @@ def test_a_training_job_runs_registers_its_candidate_and_keeps_its_log(
     assert any(name.startswith(f"jobs/{job.pk}/model/") for name in stored_files())
     detail = _client(operator).get(f"/api/jobs/{job.pk}/").json()
     assert (detail["status"], detail["result_model"]) == ("succeeded", candidate.pk)
+    planned, cost = job.result["planned_cost"], job.result["cost"]
+    assert (planned["compute"], cost["compute"]) == ("local-cpu", "local-cpu")
+    assert cost["duration_s"] > 0
+    page = Client()
+    page.force_login(operator)
+    shown = page.get(f"/jobs/{job.pk}/").content.decode()
+    assert f"Planned cost</dt><dd>{planned['description']}" in shown
+    assert "Actual cost</dt><dd>" in shown
+    assert " on local-cpu × 1 ≈ $" in shown
 
 
 def test_unknown_parameters_are_refused_naming_each(operator: User, dataset: Any) -> None:
@@ -192,3 +202,73 @@ def test_job_cancelled_is_not_a_runtime_error() -> None:
     # The training loop swallows a RuntimeError when a stop was asked for:
     # cancelling must not be one.
     assert not issubclass(JobCancelled, RuntimeError)
+
+
+def test_the_estimate_endpoint_prices_a_training_job_and_queues_nothing(
+    viewer: User, dataset: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISIONKIT_PRICE_TABLE", raising=False)
+    body = {"kind": "train", "dataset": dataset.pk, "parameters": {
+        "backend": "azureml", "vm_size": "Standard_NC24ads_A100_v4", "nodes": 4,
+        "epochs": 100, "patches_per_epoch": 36000}}  # fmt: skip
+    answer = _client(viewer).post("/api/jobs/estimate/", body, format="json")
+    assert answer.status_code == 200, answer.content
+    planned = answer.json()
+    # 3.6e6 patches at 4 x 600/s: 25 min, plus 5 to start; 0.5 h x 4 nodes x $3.673.
+    assert (planned["compute"], planned["nodes"]) == ("Standard_NC24ads_A100_v4", 4)
+    assert planned["hours"] == pytest.approx(0.5)
+    assert planned["usd"] == pytest.approx(7.346)
+    assert planned["description"] == "about 30 min on Standard_NC24ads_A100_v4 × 4 ≈ $7.35"
+    assert "2024-06" in planned["prices"]
+    assert not Job.objects.exists()
+
+
+def test_the_estimate_follows_a_price_table_from_the_environment(
+    viewer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VISIONKIT_PRICE_TABLE", '{"local-cpu": 36.0}')
+    body = {"kind": "train", "parameters": {"epochs": 1, "patches_per_epoch": 380}}
+    planned = _client(viewer).post("/api/jobs/estimate/", body, format="json").json()
+    assert planned["usd"] == pytest.approx(1.0)  # 100 s at $36/h
+    assert planned["prices"].startswith("prices from VISIONKIT_PRICE_TABLE")
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"kind": "evaluate"}, "only training jobs are priced"),
+        ({"kind": "train", "parameters": {"epoch": 3}}, "unknown parameters for a train"),
+        ({"kind": "train", "parameters": {"backend": "azureml", "vm_size": "Standard_Bogus"}},
+         "VM size 'Standard_Bogus' is not in the price table"),
+        ({"kind": "train", "parameters": {"backend": "azureml", "nodes": 0}},
+         "parameter nodes must be a whole number >= 1"),
+    ],
+)  # fmt: skip
+def test_a_bad_estimate_request_is_a_400_that_says_why(
+    viewer: User, body: dict[str, Any], detail: str
+) -> None:
+    answer = _client(viewer).post("/api/jobs/estimate/", body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert detail in answer.json()["detail"]
+
+
+def test_submitting_an_unpriced_vm_size_is_refused_before_anything_is_stored(
+    operator: User, dataset: Any
+) -> None:
+    body = {"kind": "train", "dataset": dataset.pk,
+            "parameters": {"backend": "azureml", "vm_size": "Standard_Bogus"}}  # fmt: skip
+    answer = _client(operator).post("/api/jobs/", body, format="json")
+    assert answer.status_code == 400
+    assert "VM size 'Standard_Bogus' is not in the price table" in answer.json()["detail"]
+    assert not Job.objects.exists()
+
+
+def test_the_estimate_endpoint_is_in_the_openapi_schema() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/jobs/estimate/"]["post"]
+    assert operation["summary"] == "Estimate a training job's cost"
+    reply = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    fields = schema["components"]["schemas"][reply.rsplit("/", 1)[-1]]["properties"]
+    assert {"compute", "nodes", "hours", "usd_per_hour", "usd", "description"} <= set(fields)
