@@ -74,7 +74,7 @@ docs: setup
 	$(BIN)/mkdocs build --strict
 
 ## docs-screenshots: the portal's pages in docs/img/portal, taken by the browser tests on synthetic plates
-SHOTS := dashboard viewer-review experiment models model-version job calibration monitoring
+SHOTS := dashboard viewer-review experiment models model-version job job-start calibration monitoring
 docs-screenshots: setup
 	$(BIN)/python -m pytest tests/portal/browser -p no:cacheprovider -q
 	for shot in $(SHOTS); do \
