@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.files.storage import storages
 
-__all__ = ["remove_files", "store_files"]
+__all__ = ["files_under", "remove_files", "store_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +52,16 @@ def remove_files(names: Iterable[str]) -> None:
             storage.delete(stored)
         except OSError:  # pragma: no cover - a storage that fails even to delete
             logger.exception("could not remove %s", stored)
+
+
+def files_under(prefix: str) -> list[str]:
+    """Every stored name below the folder ``prefix`` (none if it does not exist)."""
+    storage = storages["default"]
+    try:
+        folders, files = storage.listdir(prefix)
+    except FileNotFoundError:  # a local folder never made; Blob lists nothing instead
+        return []
+    names = [f"{prefix}/{name}" for name in files]
+    for folder in folders:
+        names.extend(files_under(f"{prefix}/{folder}"))
+    return names

@@ -13,6 +13,7 @@ neither a row nor a file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import uuid
@@ -27,7 +28,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 
 from portal.common.errors import PortalError
-from portal.common.storage import remove_files
+from portal.common.storage import files_under, remove_files
 from portal.common.uploads import check_size
 from portal.predictions import loader
 from portal.predictions.models import Prediction, Source
@@ -249,7 +250,7 @@ def _keep(
     from visionkit.overlay import render_overlay
 
     storage = storages["default"]
-    prefix = f"predictions/{uuid.uuid4().hex}"
+    prefix = _prefix(job, batch_key)
     suffix = PurePath(name).suffix.lower() or ".png"
     stored: list[str] = []
     try:
@@ -294,6 +295,28 @@ def _keep(
     )  # fmt: skip
     observe_prediction(row)
     return row
+
+
+def _prefix(job: Job | None, batch_key: str) -> str:
+    """Where a prediction's files go: a fresh folder, or one fixed per batch plate.
+
+    A batch plate's folder is the same on every attempt, so the files of an
+    attempt whose worker was killed while storing them (no row refers to them)
+    are found and removed by the next attempt instead of staying in storage.
+    The claim on the plate (:mod:`portal.predictions.claims`) keeps two live
+    attempts apart; when a row already exists, nothing is removed and the
+    database refuses the duplicate.
+    """
+    if job is None or not batch_key:
+        return f"predictions/{uuid.uuid4().hex}"
+    prefix = f"predictions/batch-{job.pk}/{hashlib.sha256(batch_key.encode()).hexdigest()[:24]}"
+    if not Prediction.objects.filter(job=job, batch_key=batch_key).exists():
+        left = files_under(prefix)
+        if left:
+            logger.info("job %s: removing %d files an interrupted attempt left in %s",
+                        job.pk, len(left), prefix)  # fmt: skip
+            remove_files(left)
+    return prefix
 
 
 def create_batch(

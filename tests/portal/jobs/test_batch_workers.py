@@ -119,6 +119,37 @@ def test_a_plate_whose_worker_died_after_predicting_it_is_not_predicted_again(
 
 
 @pytest.mark.django_db
+def test_files_a_killed_attempt_left_half_stored_are_removed_by_the_next(
+    operator: User, production_model: Any, settings: Any
+) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from portal.common.storage import files_under
+    from portal.predictions.services import _prefix
+
+    job = _split(operator, _plates(2), settings, chunk=2)
+    first = BatchItem.objects.filter(job=job).order_by("key").first()
+    assert first is not None
+    # A worker killed while storing: its input and one mask are there, no row refers to them.
+    prefix = _prefix(job, first.key)
+    storage = storages["default"]
+    storage.save(f"{prefix}/input.png", ContentFile(b"half a plate"))
+    storage.save(f"{prefix}/masks/root.png", ContentFile(b"half a mask"))
+
+    assert run_chunk(job.pk, 0) == 2
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED, job.error
+    _one_prediction_per_plate(job)
+    row = Prediction.objects.get(job=job, batch_key=first.key)
+    assert row.prefix == prefix
+    kept = {row.image, row.overlay, *row.masks.values()}
+    assert set(files_under(prefix)) == kept, "files of the killed attempt stayed in storage"
+    with storage.open(row.image, "rb") as handle:
+        assert handle.read() != b"half a plate"
+
+
+@pytest.mark.django_db
 def test_a_live_claim_is_left_alone_until_its_lease_ends(
     operator: User, production_model: Any, settings: Any
 ) -> None:
