@@ -102,3 +102,43 @@ def test_bad_config_is_explained(tmp_path: Path) -> None:
     (bad / CONFIG_FILE).write_text(json.dumps(_TINY.to_dict()))
     with pytest.raises(ModelError, match="unreadable weights"):
         load_model(bad)
+
+
+def test_a_lazy_model_builds_its_network_on_first_use(saved: tuple[Path, object]) -> None:
+    import dataclasses
+
+    folder, original = saved
+    lazy = load_model(folder, lazy=True)
+    assert not lazy.handle.built
+    assert lazy.sha256 == load_model(folder).sha256
+    copy = dataclasses.replace(lazy, config=dataclasses.replace(lazy.config, version="9"))
+    assert not copy.handle.built  # replace shares the handle without building
+    x = torch.rand(1, 1, 64, 64)
+    original.eval()  # type: ignore[attr-defined]
+    with torch.no_grad():
+        assert torch.allclose(lazy.module(x), original(x), atol=1e-6)  # type: ignore[operator]
+    assert copy.handle.built
+    assert copy.module is lazy.module
+
+
+def test_a_lazy_load_still_checks_what_it_can_without_torch(
+    tmp_path: Path, saved: tuple[Path, object]
+) -> None:
+    folder, _ = saved
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / CONFIG_FILE).write_text(json.dumps({"architecture": "segformer-xl"}))
+    (bad / WEIGHTS_FILE).write_bytes((folder / WEIGHTS_FILE).read_bytes())
+    with pytest.raises(ModelError, match="valid architectures are"):
+        load_model(bad, lazy=True)
+    (bad / CONFIG_FILE).write_text(json.dumps(_TINY.to_dict()))
+    (bad / WEIGHTS_FILE).write_bytes(b"not safetensors")
+    with pytest.raises(ModelError, match="unreadable weights"):
+        load_model(bad, lazy=True)
+    config = _TINY.to_dict()
+    config["classes"] = ["background", "root"]
+    (bad / CONFIG_FILE).write_text(json.dumps(config))
+    (bad / WEIGHTS_FILE).write_bytes((folder / WEIGHTS_FILE).read_bytes())
+    lazy = load_model(bad, lazy=True)  # the mismatch needs the network: found on first use
+    with pytest.raises(ModelError, match="wrong shape"):
+        _ = lazy.module

@@ -509,3 +509,52 @@ def test_an_adapter_that_fails_costs_the_others_nothing() -> None:
     assert isinstance(both, AdapterError)
     assert str(both).count("down: robot bridge") == 2
     assert deliver([kept], result.prediction) is None
+
+
+def test_outputs_written_behind_give_the_same_files_and_report_each_failure(
+    plate_folder: Path, tmp_path: Path
+) -> None:
+    from visionkit.frame import Frame
+
+    write_image(plate_folder / "plate_c.png", draw_plate(seed=3).image)
+    (plate_folder / "plate_d.png").write_bytes(b"not a png")
+    drawn: list[str] = []
+
+    def overlay(frame: Frame, prediction: Prediction) -> None:
+        if prediction.image == "plate_b.png":
+            raise OSError("disk full")
+        drawn.append(prediction.image)
+
+    runs = {}
+    for overlap in (0, 2):
+        out = tmp_path / f"overlap{overlap}"
+        predictor = Predictor(band_model(), backend="torch")
+        with Pipeline(
+            str(plate_folder), predictor, ["json"], out_dir=out,
+            frame_outputs=[overlay], overlap=overlap,
+        ) as run:  # fmt: skip
+            runs[overlap] = run.run()
+        assert (out / "plate_c_root_mask.png").is_file()
+    for sync, behind in zip(runs[0], runs[2], strict=True):
+        assert behind.source_id == sync.source_id  # the same order
+        assert type(behind.error) is type(sync.error)
+        if sync.prediction is not None:
+            assert behind.prediction is not None
+            untimed = [
+                {**p.to_dict(), "timing_ms": None} for p in (behind.prediction, sync.prediction)
+            ]
+            assert untimed[0] == untimed[1]
+            assert np.array_equal(
+                behind.prediction.mask_arrays["root"], sync.prediction.mask_arrays["root"]
+            )
+    failed = {Path(r.source_id).name: str(r.error) for r in runs[2] if r.error is not None}
+    assert set(failed) == {"plate_b.png", "plate_d.png"}
+    assert "disk full" in failed["plate_b.png"]
+    assert (tmp_path / "overlap2" / "plate_b.json").is_file()  # the adapters still delivered
+    assert drawn.count("plate_c.png") == 2
+    assert not list((tmp_path / "overlap2").glob(".*.part"))
+
+
+def test_overlap_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="overlap"):
+        Pipeline([], band_model(), None, overlap=-1)  # type: ignore[arg-type]

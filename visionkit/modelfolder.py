@@ -9,7 +9,8 @@
 
 :func:`load_model` rebuilds the network from ``config.json`` through the
 architecture hook and loads the weights, checking that every tensor is there
-and has the right shape. torch is imported only inside these functions.
+and has the right shape. torch is imported only inside these functions, and
+with ``lazy=True`` only when the network is first used (:class:`ModuleHandle`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import hashlib
 import json
 import logging
 import os
+import struct
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +37,7 @@ __all__ = [
     "MODEL_CARD_FILE",
     "WEIGHTS_FILE",
     "ModelConfig",
+    "ModuleHandle",
     "SavedModel",
     "build_model",
     "file_sha256",
@@ -126,14 +131,82 @@ class ModelConfig:
         return cls(**data)
 
 
-@dataclass
-class SavedModel:
-    """A model loaded from a folder: the network, its config and its identity."""
+class ModuleHandle:
+    """The network of a saved model, built once, on first use.
 
-    module: Any
+    Building it imports torch and the architecture's library (for the
+    built-in ones segmentation-models-pytorch, timm and torchvision: seconds),
+    which a model run from a cached ONNX export never needs. A handle holds
+    either the built network or the function that builds it; copies of a
+    :class:`SavedModel` (``dataclasses.replace`` with another config) share
+    their handle, so the network is built at most once. Thread-safe.
+    """
+
+    def __init__(self, module: Any = None, build: Callable[[], Any] | None = None) -> None:
+        if module is None and build is None:
+            raise ValueError("a ModuleHandle needs a module or a function that builds it")
+        self._module = module
+        self._build = build
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        """Whether the network exists yet (``False`` until :meth:`get` first runs)."""
+        return self._module is not None
+
+    def get(self) -> Any:
+        """The network, built now if it was not yet.
+
+        Raises:
+            ModelError: the build failed (it is tried again on the next call).
+        """
+        if self._module is None:
+            with self._lock:
+                if self._module is None:
+                    assert self._build is not None
+                    self._module = self._build()
+                    self._build = None
+        return self._module
+
+
+@dataclass(init=False)
+class SavedModel:
+    """A model loaded from a folder: the network, its config and its identity.
+
+    ``SavedModel(module, config, path, sha256)`` wraps a network that exists;
+    :func:`load_model` with ``lazy=True`` gives one whose network is built on
+    first access of :attr:`module` (see :class:`ModuleHandle`).
+    """
+
     config: ModelConfig
     path: Path
     sha256: str
+    handle: ModuleHandle = field(repr=False, compare=False)
+
+    def __init__(
+        self,
+        module: Any = None,
+        config: ModelConfig | None = None,
+        path: str | os.PathLike[str] = "",
+        sha256: str = "",
+        *,
+        handle: ModuleHandle | None = None,
+    ) -> None:
+        if config is None:
+            raise TypeError("SavedModel needs a config")
+        if handle is None:
+            handle = ModuleHandle(module)
+        elif module is not None:
+            raise TypeError("give SavedModel a module or a handle, not both")
+        self.config = config
+        self.path = Path(path)
+        self.sha256 = sha256
+        self.handle = handle
+
+    @property
+    def module(self) -> Any:
+        """The network (torch module), built on first access for a lazily loaded model."""
+        return self.handle.get()
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -212,12 +285,24 @@ def _default_card(config: ModelConfig) -> str:
 
 
 def load_model(
-    path: str | os.PathLike[str], *, device: str = "cpu", pm: pluggy.PluginManager | None = None
+    path: str | os.PathLike[str],
+    *,
+    device: str = "cpu",
+    pm: pluggy.PluginManager | None = None,
+    lazy: bool = False,
 ) -> SavedModel:
     """Rebuild a model from its folder, in eval mode.
 
     ``pm`` supplies the architecture named in ``config.json`` (default:
     :func:`~visionkit.plugins.default_plugin_manager`).
+
+    With ``lazy``, the config, the architecture's name and the weights file's
+    header are checked now, and the network is built and its weights checked
+    and loaded on first access of :attr:`SavedModel.module`, so a model run
+    from a cached ONNX export (keyed by the weights' sha256, which is
+    computed now) never imports torch: ``visionkit predict`` starts seconds
+    sooner. A mismatch between weights and architecture is then raised by
+    that first access.
 
     Raises:
         ModelError: the folder, config or weights are missing or malformed, or
@@ -237,6 +322,52 @@ def load_model(
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{config_path}: not valid JSON ({exc})") from exc
     config = ModelConfig.from_dict(raw, source=str(config_path))
+    sha256 = file_sha256(weights_path)
+    if not lazy:
+        module = _build_loaded(config, weights_path, device=device, pm=pm)
+        return SavedModel(module, config, folder, sha256)
+    _check_architecture(config, pm)
+    _check_weights_header(weights_path)
+    handle = ModuleHandle(build=lambda: _build_loaded(config, weights_path, device=device, pm=pm))
+    return SavedModel(config=config, path=folder, sha256=sha256, handle=handle)
+
+
+def _check_architecture(config: ModelConfig, pm: pluggy.PluginManager | None) -> None:
+    """Fail now, listing the valid names, when ``config``'s architecture is not registered."""
+    from visionkit.plugins import default_plugin_manager, get_architecture_spec
+
+    pm = pm if pm is not None else default_plugin_manager()
+    try:
+        get_architecture_spec(config.architecture, pm)
+    except UnknownNameError as exc:
+        raise ModelError(str(exc)) from exc
+
+
+def _check_weights_header(weights_path: Path) -> None:
+    """Read the safetensors header (its length, then JSON) without torch.
+
+    Raises:
+        ModelError: the file is not safetensors (truncated, another format).
+    """
+    try:
+        with open(weights_path, "rb") as handle:
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                raise ValueError("shorter than a safetensors header")
+            (length,) = struct.unpack("<Q", prefix)
+            if length > weights_path.stat().st_size - 8:
+                raise ValueError(f"header length {length} exceeds the file")
+            header = json.loads(handle.read(length))
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{weights_path}: unreadable weights ({exc})") from exc
+
+
+def _build_loaded(
+    config: ModelConfig, weights_path: Path, *, device: str, pm: pluggy.PluginManager | None
+) -> Any:
+    """The network of ``config`` with the weights of ``weights_path``, checked, in eval mode."""
     module = build_model(config, pm)
 
     from safetensors import SafetensorError
@@ -269,4 +400,5 @@ def load_model(
     module.load_state_dict(state)
     module.to(device)
     module.eval()
-    return SavedModel(module=module, config=config, path=folder, sha256=file_sha256(weights_path))
+    logger.debug("built %s from %s", config.architecture, weights_path)
+    return module

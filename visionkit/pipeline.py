@@ -52,7 +52,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -105,7 +105,9 @@ def resolve_model(
 ) -> SavedModel:
     """A loaded model from a folder path, a :class:`SavedModel`, or ``None`` (the default).
 
-    Folders are loaded once per process (again when their weights change);
+    Folders are loaded once per process (again when their weights change),
+    lazily: the network is built only when a runtime needs it, never when a
+    cached ONNX export serves (:func:`~visionkit.modelfolder.load_model`);
     ``pm`` is the plugin manager whose architectures rebuild the network.
 
     Raises:
@@ -128,7 +130,7 @@ def resolve_model(
         stat = weights.stat() if weights.is_file() else None
         key = (str(folder.resolve()), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
         if key not in _MODEL_CACHE:
-            _MODEL_CACHE[key] = load_model(folder, pm=pm)
+            _MODEL_CACHE[key] = load_model(folder, pm=pm, lazy=True)
         loaded = _MODEL_CACHE[key]
     missing = [name for name in MASK_CLASSES if name not in loaded.config.classes]
     if missing:
@@ -235,9 +237,18 @@ def _input_length(seg: SegmentationResult, found: PlantLandmarks) -> float | Non
 
 
 def _plants(
-    seg: SegmentationResult, found: Sequence[PlantLandmarks], expected_plants: int
+    seg: SegmentationResult,
+    found: Sequence[PlantLandmarks],
+    expected_plants: int,
+    image: np.ndarray | None = None,
 ) -> tuple[list[Plant], list[str]]:
-    """Landmarks as contract plants in input pixels, numbered left to right, and warnings."""
+    """Landmarks as contract plants in input pixels, numbered left to right, and warnings.
+
+    With the input ``image`` (and a known resolution), the tips of short roots
+    are placed on it at full resolution
+    (:func:`visionkit.landmarks.fine_tip.refine_short_tips`): a late seedling's
+    root is a few working pixels, and its map ends where the blur does.
+    """
     warnings: list[str] = []
     if not found:
         warnings.append(
@@ -246,9 +257,22 @@ def _plants(
         empty = "no seedling found on the plate"
         return [Plant(i, None, None, reason=empty) for i in range(1, expected_plants + 1)], warnings
     mm_per_px = seg.mm_per_px
+    ordered = sorted(found, key=lambda p: p.anchor[0])
+    fine: list[tuple[float, float] | None] = [None] * len(ordered)
+    if image is not None and mm_per_px:
+        from visionkit.landmarks.fine_tip import refine_short_tips
+
+        fine = refine_short_tips(
+            ordered, image, to_input=seg.to_input_xy, input_px_per_mm=1.0 / mm_per_px
+        )
     plants: list[Plant] = []
-    for number, item in enumerate(sorted(found, key=lambda p: p.anchor[0]), start=1):
-        tip = _keypoint(seg, item.tip, item.tip_confidence)
+    for number, item in enumerate(ordered, start=1):
+        refined = fine[number - 1]
+        tip = (
+            Keypoint(float(refined[0]), float(refined[1]), _clip01(item.tip_confidence))
+            if refined is not None
+            else _keypoint(seg, item.tip, item.tip_confidence)
+        )
         start = _keypoint(seg, item.start, item.start_confidence)
         length = _input_length(seg, item) if tip is not None else None
         reason = item.reason or ("root tip not found" if tip is None else None)
@@ -355,18 +379,26 @@ class Predictor:
         return self.predict_with_segmentation(frame, read_ms=read_ms)[0]
 
     def predict_with_segmentation(
-        self, frame: Frame, *, read_ms: float = 0.0
+        self, frame: Frame, *, read_ms: float = 0.0, masks: bool | None = None
     ) -> tuple[Prediction, SegmentationResult]:
         """The prediction for one frame and the segmentation it came from.
 
-        Evaluation needs both; segmenting once serves the two.
+        Evaluation needs both; segmenting once serves the two. ``masks``
+        overrides ``settings.masks``: a :class:`Pipeline` writing in the
+        background passes ``False`` and has the writer thread fill
+        ``mask_arrays`` from the segmentation (:meth:`fill_masks`).
         """
         config = self.model.config
         with span("visionkit.predict", image=frame.name, model=f"{config.name}:{config.version}"):
-            return self._predict_with_segmentation(frame, read_ms=read_ms)
+            return self._predict_with_segmentation(frame, read_ms=read_ms, masks=masks)
+
+    @staticmethod
+    def fill_masks(prediction: Prediction, seg: SegmentationResult) -> None:
+        """Set ``prediction.mask_arrays`` to the root, shoot and seed masks at the input size."""
+        prediction.mask_arrays = seg.masks_at_input_size(MASK_CLASSES)
 
     def _predict_with_segmentation(
-        self, frame: Frame, *, read_ms: float
+        self, frame: Frame, *, read_ms: float, masks: bool | None = None
     ) -> tuple[Prediction, SegmentationResult]:
         from visionkit.imageio import check_image
         from visionkit.inference.ood import ood_score
@@ -395,12 +427,15 @@ class Predictor:
             )
             if settings.plant_roots_only:
                 seg = dataclasses.replace(seg, root_support=found.root_support)
-            plants, plant_warnings = _plants(seg, found.plants, settings.expected_plants)
+            plants, plant_warnings = _plants(
+                seg, found.plants, settings.expected_plants, image=image
+            )
             step.set_attribute("visionkit.tips", sum(p.tip is not None for p in plants))
         landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0
         warnings.extend(plant_warnings)
 
-        mask_arrays = seg.masks_at_input_size(MASK_CLASSES) if settings.masks else {}
+        with_masks = settings.masks if masks is None else masks
+        mask_arrays = seg.masks_at_input_size(MASK_CLASSES) if with_masks else {}
         image_confidence = report.confidence * _resolution_keep(seg)
         confidence = {"image": _clip01(image_confidence), **seg.class_confidence(MASK_CLASSES)}
         dish = None
@@ -629,11 +664,25 @@ class Pipeline:
         stop_on_error: re-raise the first frame error instead of going on.
         pm: the plugin manager for the source, the model's architecture and
             the adapters (default: :func:`visionkit.plugins.default_plugin_manager`).
+        frame_outputs: callables ``output(frame, prediction)`` run after the
+            adapters for each predicted frame, e.g. an overlay writer
+            (:class:`visionkit.overlay.OverlayWriter`); an error they raise is
+            the frame's error, like an adapter's.
+        overlap: how many frames' outputs (masks at the input size, adapters,
+            ``frame_outputs``) may be finished in a background thread while
+            the next frames are read and segmented; 0 (the default) finishes
+            each frame before the next starts. With ``overlap``, the next image
+            file is also read ahead, results still come in order, each one
+            once its outputs are written (or failed), and ``stop_on_error``
+            raises when the failed frame is yielded, by which time up to
+            ``overlap`` later frames may have been predicted. Adapters are
+            then called from the writer thread only, one frame at a time.
         **overrides: settings to change by field name, as for :class:`Predictor`.
 
     Raises:
         TypeError: ``settings``, ``calibration`` or overrides given with a
             ready :class:`Predictor` (they belong to it).
+        ValueError: ``overlap`` is negative.
     """
 
     def __init__(
@@ -647,10 +696,14 @@ class Pipeline:
         out_dir: str | os.PathLike[str] | None = None,
         stop_on_error: bool = False,
         pm: pluggy.PluginManager | None = None,
+        frame_outputs: Sequence[Callable[[Frame, Prediction], object]] = (),
+        overlap: int = 0,
         **overrides: Any,
     ) -> None:
         from visionkit.plugins import default_plugin_manager, open_source
 
+        if overlap < 0:
+            raise ValueError(f"overlap must be 0 or more frames, got {overlap}")
         if isinstance(model, Predictor) and (
             settings is not None or calibration is not None or overrides
         ):
@@ -667,6 +720,8 @@ class Pipeline:
         )
         self.source = open_source(source, self.pm) if isinstance(source, str) else source
         self.stop_on_error = stop_on_error
+        self.frame_outputs = list(frame_outputs)
+        self.overlap = overlap
         self.adapters, self._owned = make_adapters(adapters, out_dir, self.pm)
         self.results: list[PipelineResult] = []
         self._closed = False
@@ -703,27 +758,125 @@ class Pipeline:
 
     def __iter__(self) -> Iterator[PipelineResult]:
         """Predict and deliver frame after frame, yielding what happened to each."""
+        if self.overlap > 0:
+            yield from self._overlapped()
+            return
         for source_id, frame, read_error, read_ms in self._frames():
-            result = PipelineResult(source_id, frame=frame, error=read_error)
-            if frame is not None:
-                try:
-                    prediction = self.predictor.predict_frame(frame, read_ms=read_ms)
-                    result.prediction = prediction  # kept even when an adapter fails
-                    names = _adapter_names(self.adapters)
-                    with span("visionkit.adapters", adapters=names, image=prediction.image):
-                        result.error = deliver(self.adapters, prediction)
-                except VisionkitError as exc:
-                    result.error = exc
-                except Exception as exc:  # a bug must not stop a plate run: log it, go on
-                    logger.exception("%s: unexpected error (please report it)", source_id)
-                    result.error = exc
-            if result.error is not None:
-                logger.info("%s: %s", source_id, result.error)  # the caller reports it
-                if self.stop_on_error:
-                    self.results.append(result)
-                    raise result.error
-            self.results.append(result)
-            yield result
+            result, seg = self._predict(source_id, frame, read_error, read_ms, defer_masks=False)
+            if result.prediction is not None:
+                self._finish((result, seg))
+            yield self._record(result)
+
+    def _overlapped(self) -> Iterator[PipelineResult]:
+        """:meth:`__iter__` with reading ahead and outputs written in a background thread."""
+        from visionkit.background import BoundedWriter, read_ahead
+        from visionkit.sources.files import ImageFilesSource
+
+        frames: Iterator[tuple[str, Frame | None, BaseException | None, float]] = self._frames()
+        if isinstance(self.source, ImageFilesSource):  # a camera's next frame is not read early
+            frames = read_ahead(frames, depth=1)
+        writer: BoundedWriter[tuple[PipelineResult, SegmentationResult | None], None]
+        with BoundedWriter(self._finish, depth=self.overlap) as writer:
+            try:
+                for source_id, frame, read_error, read_ms in frames:
+                    result, seg = self._predict(
+                        source_id, frame, read_error, read_ms, defer_masks=True
+                    )
+                    if result.prediction is None:
+                        for outcome in writer.drain():  # keep the order of results
+                            yield self._record(self._outcome(outcome))
+                        yield self._record(result)
+                        continue
+                    for outcome in writer.submit((result, seg)):
+                        yield self._record(self._outcome(outcome))
+                for outcome in writer.drain():
+                    yield self._record(self._outcome(outcome))
+            finally:
+                if hasattr(frames, "close"):
+                    frames.close()
+
+    def _predict(
+        self,
+        source_id: str,
+        frame: Frame | None,
+        read_error: BaseException | None,
+        read_ms: float,
+        *,
+        defer_masks: bool,
+    ) -> tuple[PipelineResult, SegmentationResult | None]:
+        """Predict one frame; with ``defer_masks`` the masks are left to :meth:`_finish`."""
+        result = PipelineResult(source_id, frame=frame, error=read_error)
+        seg = None
+        if frame is None:
+            return result, None
+        try:
+            masks = False if defer_masks else None
+            result.prediction, seg = self.predictor.predict_with_segmentation(
+                frame, read_ms=read_ms, masks=masks
+            )
+        except VisionkitError as exc:
+            result.error = exc
+        except Exception as exc:  # a bug must not stop a plate run: log it, go on
+            logger.exception("%s: unexpected error (please report it)", source_id)
+            result.error = exc
+        if not defer_masks or not self.predictor.settings.masks:
+            seg = None
+        return result, seg
+
+    def _finish(self, work: tuple[PipelineResult, SegmentationResult | None]) -> None:
+        """Masks (when deferred), adapters and frame outputs of one predicted frame.
+
+        Sets ``result.error`` to the first failure; every output is still tried.
+        """
+        result, seg = work
+        prediction = result.prediction
+        assert prediction is not None
+        try:
+            if seg is not None:
+                self.predictor.fill_masks(prediction, seg)
+            names = _adapter_names(self.adapters)
+            with span("visionkit.adapters", adapters=names, image=prediction.image):
+                failure = deliver(self.adapters, prediction)
+        except VisionkitError as exc:
+            failure = exc
+        except Exception as exc:
+            logger.exception("%s: unexpected error (please report it)", result.source_id)
+            failure = exc
+        for output in self.frame_outputs:
+            if result.frame is None:
+                break
+            try:
+                output(result.frame, prediction)
+            except VisionkitError as exc:
+                failure = failure or exc
+            except OSError as exc:
+                failure = failure or AdapterError(f"{prediction.image}: cannot write ({exc})")
+            except Exception as exc:
+                logger.exception("%s: unexpected error (please report it)", result.source_id)
+                failure = failure or exc
+        result.error = failure
+
+    @staticmethod
+    def _outcome(
+        outcome: tuple[
+            tuple[PipelineResult, SegmentationResult | None], None, BaseException | None
+        ],
+    ) -> PipelineResult:
+        """The result a background job finished; an error escaping :meth:`_finish` is its error."""
+        (result, _), _, error = outcome
+        if error is not None:
+            result.error = error
+        return result
+
+    def _record(self, result: PipelineResult) -> PipelineResult:
+        """Log a failure, keep the result, and raise it with ``stop_on_error``."""
+        if result.error is not None:
+            logger.info("%s: %s", result.source_id, result.error)  # the caller reports it
+            if self.stop_on_error:
+                self.results.append(result)
+                raise result.error
+        self.results.append(result)
+        return result
 
     def run(self) -> list[PipelineResult]:
         """Process the whole stream; returns every frame's result."""

@@ -83,6 +83,11 @@ class SegmentSettings:
             ``"hflip"`` or ``"flips"`` (horizontal and vertical).
         threads: CPU threads for the runtime (``None``: the runtime's choice).
         refine: edge-aware mask upsampling radius in working pixels; 0 is bilinear.
+        skip_empty: run the network only over the band of rows that holds the
+            plants (a coarse pass finds the seedling row, strips are added
+            while roots leave the band) with the same ``tile``-sized tiles, and
+            take the rows above and below as background
+            (:mod:`visionkit.inference.sparse`); ``False`` runs every pixel.
     """
 
     backend: str = DEFAULT_BACKEND
@@ -93,6 +98,7 @@ class SegmentSettings:
     tta: bool | Literal["hflip", "flips"] = False
     threads: int | None = None
     refine: int = DEFAULT_REFINE_RADIUS
+    skip_empty: bool = False
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -118,6 +124,8 @@ class SegmentSettings:
             )
         _check_optional_int("threads", self.threads, minimum=1)
         _check_int("refine", self.refine, minimum=0)
+        if not isinstance(self.skip_empty, bool):
+            raise SettingsError(f"skip_empty must be True or False, got {self.skip_empty!r}")
 
     def replace(self, **changes: Any) -> SegmentSettings:
         """A copy with ``changes``, checked again; an unknown name raises :class:`SettingsError`."""

@@ -72,10 +72,19 @@ def _shown(stored: str) -> str:
     return rest if head.isdigit() and rest else base
 
 
-def _enqueue(job_id: int, chunk: int) -> None:
+def _trace_context() -> dict[str, str]:
+    """The current span as W3C ``traceparent`` headers, for a task queued from it."""
+    from opentelemetry import propagate
+
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def _enqueue(job_id: int, chunk: int, trace: dict[str, str] | None = None) -> None:
     from django_q.tasks import async_task
 
-    async_task(CHUNK_TASK, job_id, chunk, task_name=f"job-{job_id}-shard-{chunk}",
+    async_task(CHUNK_TASK, job_id, chunk, trace or {}, task_name=f"job-{job_id}-shard-{chunk}",
                group="visionkit-jobs")  # fmt: skip
 
 
@@ -101,8 +110,10 @@ def run_batch(job: Job, ctx: JobContext) -> dict[str, Any]:
         Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(
             worker=SHARDED, heartbeat_at=timezone.now()
         )
+        # Each shard's span continues the job's trace, though it runs in another worker.
+        trace = _trace_context()
         for chunk in range(chunks):
-            transaction.on_commit(lambda chunk=chunk: _enqueue(job.pk, chunk))  # type: ignore[misc]
+            transaction.on_commit(lambda chunk=chunk: _enqueue(job.pk, chunk, trace))  # type: ignore[misc]
     raise HandedOff(f"job {job.pk}: {len(names)} images queued in {chunks} shard(s)")
 
 
@@ -112,6 +123,10 @@ def _predict(job: Job, item: BatchItem) -> None:
     try:
         with storages["default"].open(item.key, "rb") as handle:
             data = handle.read()
+    except FileNotFoundError:
+        claims.fail(item, "the batch's copy of this image is gone")
+        return
+    try:
         row = create_prediction(
             image=data, image_name=item.name, user=job.created_by,
             model_version=job.model_version, calibration=params.get("calibration") or None,
@@ -124,9 +139,6 @@ def _predict(job: Job, item: BatchItem) -> None:
     except PortalError as exc:
         claims.fail(item, str(exc))
         logger.info("job %s: %s: skipped: %s", job.pk, item.name, exc)
-        return
-    except FileNotFoundError:
-        claims.fail(item, "the batch's copy of this image is gone")
         return
     except Exception as exc:  # one plate's surprise must not stall the batch
         logger.error("job %s: %s failed:\n%s", job.pk, item.name, traceback.format_exc())
@@ -150,12 +162,25 @@ def _report(job_id: int) -> None:
     )
 
 
-def run_chunk(job_id: int, chunk: int) -> int:
+def run_chunk(job_id: int, chunk: int, trace: dict[str, str] | None = None) -> int:
     """The django-q2 task of one shard: claim and predict plates until none is free.
 
     Its own shard's plates come first, then any plate left free (a shard lost
-    with its worker). Returns the plates this call predicted or failed.
+    with its worker). Returns the plates this call predicted or failed. Its
+    ``portal.batch_shard`` span is a child of the job's span when ``trace``
+    carries the job's context (shards queued again by the reaper start a trace).
     """
+    from opentelemetry import propagate
+    from opentelemetry import trace as otel
+
+    tracer = otel.get_tracer("portal.predictions.batch")
+    attributes = {"visionkit.job_id": job_id, "visionkit.shard": chunk}
+    parent = propagate.extract(dict(trace or {}))
+    with tracer.start_as_current_span("portal.batch_shard", context=parent, attributes=attributes):
+        return _run_chunk(job_id, chunk)
+
+
+def _run_chunk(job_id: int, chunk: int) -> int:
     job = Job.objects.select_related("model_version", "created_by").filter(pk=job_id).first()
     if job is None or job.status != Status.RUNNING:
         logger.info("job %s is %s; shard %s has nothing to do", job_id,

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import threading
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,8 +92,9 @@ def local_folder(version: ModelVersion) -> Path:
     if weights.is_file() and _sha256(weights) == version.sha256:
         return cache
     storage = storages["default"]
-    partial = cache.with_name(cache.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    # Several worker processes may fill the cache at once (a batch over many
+    # workers): each copies into a folder of its own and the first rename wins.
+    partial = cache.with_name(f"{cache.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     partial.mkdir(parents=True)
     try:
         for filename in _MODEL_FILES:
@@ -110,8 +113,13 @@ def local_folder(version: ModelVersion) -> Path:
                 f"{version.name} v{version.version}: the stored weights do not match the "
                 "registry's sha256; the file storage was changed, register the model again"
             )
-        shutil.rmtree(cache, ignore_errors=True)
-        partial.rename(cache)
+        try:
+            partial.rename(cache)
+        except OSError:  # the folder is there: another process's good copy, or a stale one
+            if weights.is_file() and _sha256(weights) == version.sha256:
+                return cache
+            shutil.rmtree(cache, ignore_errors=True)
+            partial.rename(cache)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return cache

@@ -47,8 +47,9 @@ def test_train_dry_run_writes_command_and_sweep_jobs_the_sdk_loads(tmp_path: Pat
     assert type(sweep).__name__ == "SweepJob"
     assert "--epochs 7 --no-deterministic" in command.command
     assert command.environment_variables["VISIONKIT_COMPUTE"] == "Standard_NC24ads_A100_v4"
-    assert Path(command.code).resolve() == Path(__file__).resolve().parents[2]
-    assert (Path(command.code) / "Dockerfile").is_file()
+    code = (out / command.code).resolve()  # relative to the spec's folder, as the SDK reads it
+    assert code == Path(__file__).resolve().parents[2]
+    assert (code / "Dockerfile").is_file()
     for name in ("environment.yml", "environment-conda.yml"):
         assert str(load_environment(out / name).name).startswith("visionkit")
     assert "Standard_NC24ads_A100_v4 x1" in said
@@ -97,7 +98,7 @@ def test_batch_dry_run_writes_a_parallel_job_the_sdk_loads(tmp_path: Path) -> No
     assert type(step).__name__ == "Parallel"
     assert step.mini_batch_size == 4
     assert step.task.entry_script == "visionkit/azureml/batch_entry.py"
-    assert (Path(step.task.code) / step.task.entry_script).is_file()
+    assert (tmp_path / step.task.code / step.task.entry_script).is_file()
     assert job.inputs["plates"].path == source
     assert job._validate().passed
 

@@ -263,3 +263,39 @@ def test_adapter_options_are_checked_before_anything_runs(
         assert result.exit_code == 2, result.output
         assert said in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_the_overlay_is_screen_sized_unless_asked_for_full_size(
+    model_folder: Path, tmp_path: Path
+) -> None:
+    import cv2
+
+    big = cv2.resize(draw_plate().image, (2560, 1920), interpolation=cv2.INTER_NEAREST)
+    image = write_image(tmp_path / "in" / "plate_big.png", big)
+    sizes = {}
+    for choice in ("screen", "full", "1000"):
+        out = tmp_path / choice
+        result = _run(model_folder, str(image), "--out", str(out), "--overlay-size", choice)
+        assert result.exit_code == 0, result.output
+        sizes[choice] = read_image(out / "plate_big_overlay.png")[0].shape[:2]
+        assert read_image(out / "plate_big_root_mask.png")[0].shape == (1920, 2560)
+    assert sizes == {"screen": (1536, 2048), "full": (1920, 2560), "1000": (750, 1000)}
+    bad = _run(model_folder, str(image), "--out", str(tmp_path / "bad"), "--overlay-size", "10")
+    assert bad.exit_code == 2
+    assert "screen (2048 px), full, or a side of 64 pixels or more" in bad.output
+    assert not (tmp_path / "bad").exists()  # refused before anything was written
+
+
+def test_skip_empty_finds_the_same_tips_as_the_dense_pass(
+    model_folder: Path, tmp_path: Path
+) -> None:
+    image = write_image(tmp_path / "in" / "plate_001.png", draw_plate().image)
+    tips = {}
+    for flag in ("--skip-empty", "--no-skip-empty"):
+        out = tmp_path / flag
+        result = _run(model_folder, str(image), "--out", str(out), "--no-overlay", flag)
+        assert result.exit_code == 0, result.output
+        assert "plate_001.png: 5 plants, 5 tips" in result.output
+        data = json.loads((out / "plate_001.json").read_text())
+        tips[flag] = [(p["tip"]["x"], p["tip"]["y"]) for p in data["plants"]]
+    np.testing.assert_allclose(tips["--skip-empty"], tips["--no-skip-empty"], atol=1.0)

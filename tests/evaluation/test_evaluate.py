@@ -75,6 +75,9 @@ def test_tips_shifted_in_the_truth_are_that_far_off(
     assert [p["tip_error_mm"] for p in report.plants] == pytest.approx([3.0] * 3, abs=0.2)
     assert report.landmarks is not None
     assert report.landmarks["tips_within_tolerance"] == 0.0
+    assert report.landmarks["n_far_tips"] == 0  # 3 mm off is inaccurate, not a miss
+    assert report.metrics()["confident_tips_off_1mm"] == report.landmarks["n_confident_tips"]
+    assert [r["tips_far"] for r in report.per_image] == [0]
     statuses = {r.target.name: r.status for r in report.target_results()}
     assert statuses["tips within 1 mm"] == "FAIL"
     assert statuses["root F1"] == "PASS"

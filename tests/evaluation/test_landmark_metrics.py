@@ -112,3 +112,45 @@ def test_a_matched_plant_without_a_tip_is_counted() -> None:
     assert math.isnan(summary.length_smape)
     assert math.isnan(summary.confident_within_tolerance)
     assert errors[0].start_error_mm == pytest.approx(0.1)
+
+
+def test_far_tips_are_those_away_from_every_true_tip_on_the_plate() -> None:
+    from visionkit.evaluation.landmark_metrics import far_tips
+
+    truth = [_truth(1, 100), _truth(2, 400), _truth(3, 700)]
+    predicted = [
+        _shifted(truth[0], 0, 150),  # 7.5 mm below its own tip: a lateral taken, far
+        _shifted(truth[1], 290, 0),  # 14.5 mm off its own tip, but on plant 3's: not far
+        _shifted(truth[2], 0, 20),  # 1 mm: close
+        PlantPoints(9, (1000.0, 100.0), (1000.0, 300.0), tip_confidence=0.95),  # debris
+    ]
+    matching = match_plants(truth, predicted, max_distance_px=50)
+
+    assert far_tips(matching, mm_per_px=0.05) == 2
+    assert far_tips(matching, mm_per_px=0.05, far_mm=10.0) == 1  # only the debris (15.8 mm)
+    assert far_tips(matching, mm_per_px=None) is None
+
+
+def test_the_summary_counts_misses_next_to_the_share_within_1mm() -> None:
+    from visionkit.evaluation.landmark_metrics import far_tips
+
+    truth = [_truth(1, 100), _truth(2, 400), _truth(3, 700)]
+    predicted = [
+        _shifted(truth[0], 0, 150, confidence=0.9),  # far and confident: both misses
+        _shifted(truth[1], 0, 30, confidence=0.85),  # 1.5 mm, confident: off
+        _shifted(truth[2], 0, 5, confidence=0.95),  # fine
+    ]
+    matching = match_plants(truth, predicted, max_distance_px=50)
+    errors = plant_errors(matching, image="p", mm_per_px=0.05)
+
+    summary = summarize_landmarks(errors, n_far_tips=far_tips(matching, mm_per_px=0.05))
+
+    assert summary.tips_within_tolerance == pytest.approx(1 / 3)
+    assert summary.n_far_tips == 1
+    assert summary.far_tips_per_60 == pytest.approx(20.0)  # 1 in 3 plants, per 60
+    assert summary.n_confident_tips == 3
+    assert summary.n_confident_off == 2
+    assert summary.confident_off_share == pytest.approx(2 / 3)
+    unmeasured = summarize_landmarks(errors).to_dict()
+    assert unmeasured["n_far_tips"] is None
+    assert unmeasured["far_tips_per_60"] is None

@@ -37,6 +37,11 @@ def _report(**changes: object) -> EvaluationReport:
             "n_confident_tips": 10,
             "tip_error_mm": {"median": 0.3, "mean": 0.4, "p90": 0.8},
             "n_truth": 12,
+            "far_mm": 5.0,
+            "n_far_tips": 1,
+            "far_tips_per_60": 5.0,
+            "n_confident_off": 1,
+            "confident_off_share": 0.1,
         },
         "calibration": acc.result().to_dict(),
     }
@@ -68,6 +73,10 @@ def test_metrics_are_flat_finite_numbers() -> None:
     assert metrics["tip_error_mm_median"] == 0.3
     assert metrics["root_ece"] == pytest.approx(0.1)
     assert metrics["fitted_temperature"] == 1.7
+    assert metrics["tips_far_5mm"] == 1
+    assert metrics["tips_far_5mm_per_60"] == 5.0
+    assert metrics["confident_tips_off_1mm"] == 1
+    assert metrics["confident_tips_off_share"] == 0.1
 
 
 def test_json_is_strict_and_reads_back(tmp_path: Path) -> None:
@@ -100,6 +109,10 @@ def test_summary_table_lists_classes_and_targets() -> None:
     assert "92.0 %" in lines["tips within 1 mm"]
     assert lines["root length sMAPE"].endswith("FAIL")
     assert "confident tips (>= None)" not in table
+    assert (
+        "tips within 1 mm: 92.0 %; > 5 mm from every true tip: 1 (5.0 per 60 plants); "
+        "confident > 1 mm off: 1 of 10 (10.0 %)"
+    ) in table
 
 
 def _is_png(path: Path) -> bool:

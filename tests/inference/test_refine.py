@@ -104,3 +104,45 @@ def test_refined_masks_of_a_synthetic_plate_beat_linear_upsampling(tmp_path) -> 
             tp = (mask & truth).sum()
             scores.append(2 * tp / (mask.sum() + truth.sum()))
         assert scores[1] > scores[0] + gain, (name, scores)
+
+
+def _sparse_scene(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy guide with two dark strokes, and a soft margin of them at a non-integer scale."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    guide = np.clip(rng.normal(200, 3, (301, 257)), 0, 255).astype(np.uint8)
+    cv2.line(guide, (40, 30), (60, 280), 90, 3)
+    cv2.circle(guide, (200, 80), 12, 120, -1)
+    truth = (guide < 160).astype(np.float32)
+    small = cv2.resize(truth, (128, 150), interpolation=cv2.INTER_AREA)
+    margin = 2.0 * cv2.GaussianBlur(small, (0, 0), 1.0) - 1.0
+    return guide, np.stack([margin, margin - 0.3, np.full_like(margin, -1.0)])
+
+
+@pytest.mark.parametrize("block", [8, 16, 32])
+def test_block_masks_match_the_full_upsampling(block: int) -> None:
+    from visionkit.inference.refine import guided_masks
+
+    guide, maps = _sparse_scene()
+    thresholds = [0.0, -0.05, 0.0]
+    full = guided_masks(maps, guide, thresholds, guide_sigma=0.7)
+    blocks = guided_masks(maps, guide, thresholds, guide_sigma=0.7, block=block)
+    assert full[0].any()
+    assert full[1].any()
+    assert not full[2].any()
+    assert (blocks != full).sum() <= 2  # fixed-point rounding right at the threshold
+    expected = np.where(guided_upsample(maps, guide, guide_sigma=0.7)[1] > -0.05, 255, 0)
+    assert np.array_equal(full[1], expected)
+
+
+def test_only_blocks_near_a_class_are_active() -> None:
+    from visionkit.inference.refine import active_blocks
+
+    values = np.full((64, 64), -1.0, np.float32)
+    values[5, 5] = 0.9
+    active = active_blocks(values, 0.0, radius=3, block=16)
+    assert active.shape == (4, 4)
+    assert active[0, 0]
+    assert active.sum() == 1
+    assert not active_blocks(np.full((64, 64), -1.0, np.float32), 0.0, 3, 16).any()

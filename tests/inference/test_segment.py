@@ -240,3 +240,21 @@ def test_a_zero_normalisation_std_is_a_model_error() -> None:
     )
     with pytest.raises(ModelError, match="std must be positive"):
         segment_image(broken, draw_plate().image, backend="torch")
+
+
+def test_masks_computed_together_equal_each_mask_on_its_own() -> None:
+    import dataclasses
+
+    plate = draw_plate(seed=3)
+    model = band_model(scale=0.5)
+    seg = segment_image(model, plate.image, backend="torch", refine=3)
+    height, width = seg.probabilities.shape[1:]
+    support = np.zeros((height, width), dtype=bool)
+    support[: height // 2] = True
+    for variant in (seg, dataclasses.replace(seg, root_support=support, refine_radius=0)):
+        together = variant.masks_at_input_size(("root", "shoot", "seed"))
+        assert together["root"].any()
+        for name, mask in together.items():
+            assert mask.dtype == np.uint8
+            assert set(np.unique(mask)) <= {0, 255}
+            assert np.array_equal(mask, variant.mask_at_input_size(name)), name

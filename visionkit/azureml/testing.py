@@ -44,6 +44,9 @@ def _check_job(job: Any) -> None:
 
     if not isinstance(job, Job):
         raise TypeError(f"jobs.create_or_update needs an azure.ai.ml Job, not {type(job).__name__}")
+    # A relative code path is relative to the spec's folder, as the real client reads it;
+    # converting a command node to its job forgets that folder, so it is read first.
+    base = Path(getattr(job, "base_path", None) or ".")
     job = job._to_job() if hasattr(job, "_to_job") else job  # a command node -> CommandJob
     check = getattr(job, "_validate", None)
     if check is not None:
@@ -54,9 +57,9 @@ def _check_job(job: Any) -> None:
     if (
         isinstance(code, str)
         and not code.startswith(("azureml:", "http"))
-        and not Path(code).is_dir()
+        and not (base / code).is_dir()
     ):
-        raise ValueError(f"the job's code folder {code} does not exist")
+        raise ValueError(f"the job's code folder {code} does not exist (from {base})")
     for key, value in (getattr(job, "inputs", None) or {}).items():
         path = getattr(value, "path", None)
         # An asset's path loses its azureml: prefix; a local one is uploaded, so must exist.

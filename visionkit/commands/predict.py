@@ -3,8 +3,11 @@
 IMAGES may be image files, folders, glob patterns, or any URI a source
 plugin opens (camera index, video, URL). For each image it writes, through
 the output adapters (``json`` by default), ``DIR/<stem>.json`` with mask PNGs
-beside it, plus ``DIR/<stem>_overlay.png`` unless ``--no-overlay``, and
-prints one summary line.
+beside it, plus ``DIR/<stem>_overlay.png`` (longest side 2048 px, or
+``--overlay-size full``) unless ``--no-overlay``, and prints one summary line.
+Each frame's files are written in a background thread while the next frame
+is read and segmented; every file is written under a temporary name and
+renamed, so an interrupted run leaves no half-written file.
 
 Everything that can be checked without the model is checked first: option
 ranges, adapter names, the calibration, and every input is opened (a
@@ -116,6 +119,28 @@ def _calibration(
         raise click.BadParameter(str(exc), ctx, param) from exc
 
 
+def _overlay_side(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """``screen`` as 2048, ``full`` as 0 (the input's size), else a side of 64 pixels or more."""
+    from visionkit.overlay import SCREEN_SIDE
+
+    text = value.strip().lower()
+    if text == "screen":
+        return SCREEN_SIDE
+    if text == "full":
+        return 0
+    try:
+        side = int(text)
+    except ValueError:
+        side = -1
+    if side < 64:
+        raise click.BadParameter(
+            f"{value!r}: give screen ({SCREEN_SIDE} px), full, or a side of 64 pixels or more",
+            ctx,
+            param,
+        )
+    return side
+
+
 def _open_inputs(
     images: tuple[str, ...], pm: pluggy.PluginManager, *, recursive: bool
 ) -> tuple[list[Source], int]:
@@ -197,6 +222,22 @@ def _open_inputs(
     help="Also read the images in sub-folders of a folder given as IMAGES.",
 )
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Write overlays.")
+@click.option(
+    "--skip-empty/--no-skip-empty",
+    default=False,
+    show_default=True,
+    help="Run the network only over the band of rows that holds the plants "
+    "(fewer multiply-accumulates; seed F1 dropped on one validation set: see docs/predict.md).",
+)
+@click.option(
+    "--overlay-size",
+    "overlay_side",
+    default="screen",
+    show_default=True,
+    callback=_overlay_side,
+    metavar="screen|full|PIXELS",
+    help="The overlay's longer side: screen (2048 px), full (the input's size) or pixels.",
+)
 @click.pass_context
 def predict(
     ctx: click.Context,
@@ -215,6 +256,8 @@ def predict(
     expected_plants: int,
     recursive: bool,
     overlay: bool,
+    overlay_side: int,
+    skip_empty: bool,
 ) -> None:
     """Segment plate IMAGES and find each plant's primary-root tip.
 
@@ -230,21 +273,24 @@ def predict(
         all_roots=all_roots,
         threads=threads,
         expected_plants=expected_plants,
-    )
+    ).replace(skip_empty=skip_empty)
     pm = plugin_manager(ctx)
     pending, failures = _open_inputs(images, pm, recursive=recursive)
     done = 0
     try:
         if pending:
+            from visionkit.overlay import OverlayWriter
             from visionkit.pipeline import Predictor, make_adapters
 
             predictor = Predictor(model, settings=settings, calibration=calibration, pm=pm)
+            predictor.runtime()  # a broken model fails here once, not on every frame
             out_dir.mkdir(parents=True, exist_ok=True)
             outputs, owned = make_adapters(adapters, out_dir, pm, options)
             try:
+                frame_outputs = [OverlayWriter(out_dir, max_side=overlay_side)] if overlay else []
                 while pending:
                     done_here, failed_here = _predict_source(
-                        pending.pop(0), predictor, outputs, out_dir, overlay=overlay, pm=pm
+                        pending.pop(0), predictor, outputs, frame_outputs, pm=pm
                     )
                     done, failures = done + done_here, failures + failed_here
             finally:
@@ -258,26 +304,33 @@ def predict(
         ctx.exit(1)
 
 
+#: Frames whose outputs (masks, adapters, overlay) may be written in the
+#: background while the next frames are read and segmented.
+WRITE_BEHIND = 2
+
+
 def _predict_source(
     source: Source,
     predictor: Predictor,
     outputs: list[Adapter],
-    out_dir: Path,
+    frame_outputs: list[Any],
     *,
-    overlay: bool,
     pm: pluggy.PluginManager,
 ) -> tuple[int, int]:
-    """Predict every frame of one opened input, printing a line each; ``(done, failed)``."""
-    from visionkit.overlay import write_overlay
+    """Predict every frame of one opened input, printing a line each; ``(done, failed)``.
+
+    Each frame's masks, files and overlay are written in a background thread
+    while the next frame is read and segmented (:class:`~visionkit.pipeline.Pipeline`
+    with ``overlap``); its line is printed once they are written or failed.
+    """
     from visionkit.pipeline import Pipeline
 
     done = failures = 0
-    with Pipeline(source, predictor, outputs, pm=pm) as pipeline:
+    with Pipeline(
+        source, predictor, outputs, pm=pm, frame_outputs=frame_outputs, overlap=WRITE_BEHIND
+    ) as pipeline:
         for result in pipeline:
             if result.prediction is not None:  # even when an adapter failed: keep the rest
-                if overlay and result.frame is not None:
-                    target = out_dir / f"{result.prediction.stem}_overlay.png"
-                    write_overlay(target, result.frame.image, result.prediction)
                 click.echo(_summary(result))
             if result.error is not None or result.prediction is None:
                 click.echo(_error_line(result.source_id, result.error or "no prediction"), err=True)

@@ -68,6 +68,7 @@ from visionkit.evaluation.landmark_metrics import (
     CONFIDENT_TIP,
     TOLERANCE_MM,
     PlantError,
+    far_tips,
     plant_errors,
     summarize_landmarks,
 )
@@ -289,7 +290,8 @@ def _score_landmarks(
     *,
     tolerance_mm: float,
     match_distance_mm: float,
-) -> tuple[list[PlantError], list[float | None], int, float | None]:
+) -> tuple[list[PlantError], list[float | None], int, float | None, int | None]:
+    """A plate's per-plant errors, spurious tip confidences, predictions, scale and far tips."""
     landmarks = sample.landmarks or {}
     mm_per_px = (landmarks.get("dish") or {}).get("mm_per_px") or seg.mm_per_px
     mm_per_px = float(mm_per_px) if mm_per_px else None
@@ -301,7 +303,8 @@ def _score_landmarks(
         matching, image=sample.path.name, mm_per_px=mm_per_px, tolerance_mm=tolerance_mm
     )
     spurious = [p.tip_confidence for p in matching.spurious]
-    return errors, spurious, len(predicted), mm_per_px
+    far = far_tips(matching, mm_per_px=mm_per_px)
+    return errors, spurious, len(predicted), mm_per_px, far
 
 
 def _finite(values: dict[str, float]) -> dict[str, float | None]:
@@ -518,6 +521,7 @@ class _PlateScores:
         self.spurious: list[float | None] = []
         self.n_predicted = 0
         self.with_landmarks = 0
+        self.far_tips: int | None = None  # counted on the plates with a scale
 
     def add(
         self, sample: Sample, seg: SegmentationResult, plants: list[Plant], warnings: list[str]
@@ -556,7 +560,7 @@ class _PlateScores:
     ) -> dict[str, Any]:
         """Match and score one plate's plants; returns the plate's landmark record."""
         self.with_landmarks += 1
-        errors, spurious, predicted, mm_per_px = _score_landmarks(
+        errors, spurious, predicted, mm_per_px, far = _score_landmarks(
             sample,
             plants,
             seg,
@@ -566,10 +570,13 @@ class _PlateScores:
         self.errors += errors
         self.spurious += spurious
         self.n_predicted += predicted
+        if far is not None:
+            self.far_tips = (self.far_tips or 0) + far
         return {
             "plants_true": len(errors),
             "plants_missed": sum(e.predicted_plant is None for e in errors),
             "plants_spurious": len(spurious),
+            "tips_far": far,
             "tip_errors_px": [e.tip_error_px for e in errors],
             "mm_per_px": mm_per_px,
         }
@@ -585,6 +592,7 @@ class _PlateScores:
                 n_predicted=self.n_predicted,
                 tolerance_mm=self.scoring.tolerance_mm,
                 confident=self.scoring.confident,
+                n_far_tips=self.far_tips,
             ).to_dict()
         fitted = None
         if self.fit_temperature and self.samples.labels:

@@ -24,6 +24,14 @@ confident tips
 confidence bins
     the same share within tolerance per tip-confidence bin, to see whether
     a higher confidence does mean a closer tip.
+misses
+    the two ways a tip fails a robot, counted (:func:`far_tips`):
+    predicted tips more than ``far_mm`` (5) from *every* true tip of their
+    plate (a lateral taken for the primary, a neighbour's root, debris: the
+    robot would inoculate agar), as a count and per 60 ground-truth plants
+    (a dozen plates); and confident tips more than ``tolerance_mm`` off
+    (the tips a robot trusts wrongly), as a count and a share of the
+    confident tips.
 """
 
 from __future__ import annotations
@@ -39,11 +47,13 @@ from visionkit.evaluation.matching import Matching
 
 __all__ = [
     "CONFIDENT_TIP",
+    "FAR_MM",
     "TOLERANCE_MM",
     "ConfidenceBin",
     "ErrorStats",
     "LandmarkSummary",
     "PlantError",
+    "far_tips",
     "plant_errors",
     "smape",
     "summarize_landmarks",
@@ -53,6 +63,10 @@ __all__ = [
 CONFIDENT_TIP = 0.8
 #: The robot's accuracy requirement.
 TOLERANCE_MM = 1.0
+#: A tip farther than this from every true tip is a miss, not an inaccuracy.
+FAR_MM = 5.0
+#: Ground-truth plants the far-tip rate is given per (a dozen plates of five).
+FAR_PER = 60
 
 
 def _distance(a: tuple[float, float] | None, b: tuple[float, float] | None) -> float | None:
@@ -151,6 +165,28 @@ def plant_errors(
     return errors
 
 
+def far_tips(matching: Matching, *, mm_per_px: float | None, far_mm: float = FAR_MM) -> int | None:
+    """Predicted tips on a plate farther than ``far_mm`` from every true tip there.
+
+    Matched and spurious predictions alike: a tip next to a neighbour's
+    true tip is not counted (it is a numbering matter, not agar), a tip on
+    debris is. ``None`` without a scale; every predicted tip counts on a
+    plate with no true tip.
+    """
+    if mm_per_px is None:
+        return None
+    truth = [t.tip for t in [p.truth for p in matching.pairs] + matching.missed if t.tip]
+    predicted = [p.tip for p in [m.predicted for m in matching.pairs] + matching.spurious if p.tip]
+    if not predicted:
+        return 0
+    if not truth:
+        return len(predicted)
+    tips = np.asarray(predicted, np.float64)
+    true = np.asarray(truth, np.float64)
+    nearest = np.hypot(*(tips[:, None, :] - true[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    return int((nearest * mm_per_px > far_mm).sum())
+
+
 def smape(predicted: Sequence[float], true: Sequence[float]) -> float:
     """Symmetric mean absolute percentage error, in percent (0-200).
 
@@ -228,6 +264,12 @@ class LandmarkSummary:
             (a spurious confident tip counts as wrong).
         confident_coverage: confident tips within tolerance over ground-truth plants.
         confidence_bins: share within tolerance per confidence bin.
+        far_mm: the distance from every true tip that makes a tip a miss.
+        n_far_tips: predicted tips that far (``None``: not measured).
+        far_tips_per_60: ``n_far_tips`` per 60 ground-truth plants.
+        n_confident_off: confident tips farther than ``tolerance_mm`` from
+            their true tip (a spurious confident tip included).
+        confident_off_share: ``n_confident_off`` over ``n_confident_tips``.
     """
 
     n_truth: int
@@ -248,6 +290,11 @@ class LandmarkSummary:
     confident_within_tolerance: float = math.nan
     confident_coverage: float = math.nan
     confidence_bins: list[ConfidenceBin] = field(default_factory=list)
+    far_mm: float = FAR_MM
+    n_far_tips: int | None = None
+    far_tips_per_60: float = math.nan
+    n_confident_off: int = 0
+    confident_off_share: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``nan`` becomes ``None``)."""
@@ -276,6 +323,8 @@ def summarize_landmarks(
     tolerance_mm: float = TOLERANCE_MM,
     confident: float = CONFIDENT_TIP,
     bins: int = 5,
+    n_far_tips: int | None = None,
+    far_mm: float = FAR_MM,
 ) -> LandmarkSummary:
     """Aggregate per-plant errors of many plates.
 
@@ -288,6 +337,10 @@ def summarize_landmarks(
         tolerance_mm: the robot's tolerance.
         confident: the confidence threshold for "confident" tips.
         bins: equal-width tip-confidence bins over [0, 1].
+        n_far_tips: predicted tips farther than ``far_mm`` from every true
+            tip of their plate, summed over the plates (:func:`far_tips`);
+            ``None`` when not counted.
+        far_mm: the distance ``n_far_tips`` was counted at.
     """
     matched = [e for e in errors if e.predicted_plant is not None]
     n_spurious = len(spurious_confidences)
@@ -305,6 +358,7 @@ def summarize_landmarks(
     ]
     confident_false = sum(c is not None and c >= confident for c in spurious_confidences)
     n_confident = len(confident_hits) + confident_false
+    n_confident_off = n_confident - sum(confident_hits)
     edges = np.linspace(0.0, 1.0, bins + 1)
     scored = [
         (e.tip_confidence, bool(e.within_tolerance)) for e in scaled if e.tip_confidence is not None
@@ -335,4 +389,11 @@ def summarize_landmarks(
         confident_within_tolerance=_share(sum(confident_hits), n_confident),
         confident_coverage=_share(sum(confident_hits), len(scaled)),
         confidence_bins=confidence_bins,
+        far_mm=far_mm,
+        n_far_tips=n_far_tips,
+        far_tips_per_60=(
+            math.nan if n_far_tips is None else _share(FAR_PER * n_far_tips, len(errors))
+        ),
+        n_confident_off=n_confident_off,
+        confident_off_share=_share(n_confident_off, n_confident),
     )

@@ -121,6 +121,24 @@ def _fmt(value: float | None, percent: bool = False) -> str:
     return f"{100 * value:.1f} %" if percent else f"{value:.4g}"
 
 
+def _misses(marks: dict[str, Any]) -> str:
+    """The report's line on the tips that fail a robot, next to those within tolerance."""
+    tolerance = marks.get("tolerance_mm", 1.0)
+    far = marks.get("n_far_tips")
+    far_text = (
+        "n/a (no scale)"
+        if far is None
+        else (f"{far} ({marks.get('far_tips_per_60') or 0.0:.1f} per 60 plants)")
+    )
+    return (
+        f"tips within {tolerance:g} mm: {_fmt(marks.get('tips_within_tolerance'), True)}; "
+        f"> {marks.get('far_mm', 5.0):g} mm from every true tip: {far_text}; "
+        f"confident > {tolerance:g} mm off: {marks.get('n_confident_off', 0)} of "
+        f"{marks.get('n_confident_tips', 0)} "
+        f"({_fmt(marks.get('confident_off_share'), True)})"
+    )
+
+
 @dataclass
 class EvaluationReport:
     """Everything :func:`~visionkit.evaluation.evaluate.evaluate` measured.
@@ -172,8 +190,11 @@ class EvaluationReport:
 
         Segmentation scores keep their names (``root_f1``...); landmark
         figures are ``tips_within_1mm``, ``confident_tips_within_1mm``,
-        ``confident_tips``, ``tip_error_mm_median``... and calibration
-        ``root_ece``. Unmeasured figures are left out.
+        ``confident_tips``, ``tip_error_mm_median``..., the misses
+        ``tips_far_5mm`` (tips more than 5 mm from every true tip),
+        ``tips_far_5mm_per_60`` (per 60 plants), ``confident_tips_off_1mm``
+        and ``confident_tips_off_share`` (confident tips more than 1 mm off),
+        and calibration ``root_ece``. Unmeasured figures are left out.
         """
         out: dict[str, float] = {}
         for key, value in self.segmentation.items():
@@ -188,6 +209,10 @@ class EvaluationReport:
             "confident_coverage": marks.get("confident_coverage"),
             "plants_missed": marks.get("n_missed"),
             "plants_spurious": marks.get("n_spurious"),
+            "tips_far_5mm": marks.get("n_far_tips"),
+            "tips_far_5mm_per_60": marks.get("far_tips_per_60"),
+            "confident_tips_off_1mm": marks.get("n_confident_off"),
+            "confident_tips_off_share": marks.get("confident_off_share"),
             "root_ece": self.calibration.get("ece"),
         }
         for stat in ("mean", "median", "p90"):
@@ -296,6 +321,7 @@ class EvaluationReport:
                 f"confident tips (>= {marks.get('confident_threshold', CONFIDENT_TIP)}): "
                 f"{marks.get('n_confident_tips')}, covering "
                 f"{_fmt(marks.get('confident_coverage'), True)} of the plants",
+                _misses(marks),
             ]
         else:
             lines += ["", "landmarks: no <stem>.landmarks.json files, not measured"]

@@ -13,7 +13,9 @@ else in visionkit cares which one runs. Choose by name:
 ``"onnx"``
     ONNX Runtime on the CPU: the module is exported once (opset 17, dynamic
     batch, height and width) to a cache folder keyed by the weights' sha256,
-    so the next run starts in milliseconds. The fastest on CPU.
+    so the next run starts in milliseconds. The fastest on CPU. With the export
+    cached, the torch module is never built (a lazily loaded model,
+    :func:`visionkit.modelfolder.load_model`), so torch is never imported.
 ``"onnx-int8"``
     the same export with weights quantised to 8 bit by ONNX Runtime's dynamic
     quantisation (smaller file; measure before using: see
@@ -300,8 +302,12 @@ _RUNTIMES: weakref.WeakKeyDictionary[Any, dict[tuple[str, int | None], Runtime]]
 
 
 def get_runtime(model: SavedModel, backend: str = "onnx", *, threads: int | None = None) -> Runtime:
-    """Like :func:`make_runtime`, but reuses the runtime built for the same module before."""
-    per_module = _RUNTIMES.setdefault(model.module, {})
+    """Like :func:`make_runtime`, but reuses the runtime built for the same network before.
+
+    Keyed by the model's :class:`~visionkit.modelfolder.ModuleHandle`, not its
+    module, so looking a runtime up never builds a lazily loaded network.
+    """
+    per_module = _RUNTIMES.setdefault(model.handle, {})
     key = (backend, threads)
     if key not in per_module:
         per_module[key] = make_runtime(model, backend, threads=threads)

@@ -37,8 +37,9 @@ from visionkit.data.dish import NOMINAL_PX_PER_MM
 from visionkit.exceptions import ImageError, ModelError
 from visionkit.imageio import check_image, to_grey
 from visionkit.inference.offset import shift_maps
-from visionkit.inference.refine import GUIDE_SIGMA, guided_upsample
+from visionkit.inference.refine import DEFAULT_BLOCK, GUIDE_SIGMA, guided_masks, guided_upsample
 from visionkit.inference.resolution import Resolution, choose_resolution
+from visionkit.inference.sparse import SparseStats, run_sparse_pass
 from visionkit.inference.temperature import softmax
 from visionkit.inference.tiling import TileBlender, balanced_tile, tiles
 from visionkit.inference.tta import flip, flips_for, unflip
@@ -116,6 +117,9 @@ class SegmentationResult:
         resolution: how the plate's resolution compared with the model's and
             why ``scale`` was chosen (:mod:`~visionkit.inference.resolution`);
             ``None`` for results built by hand (taken as nominal Hades).
+        sparse: with ``skip_empty``, what each pass's sparse run computed
+            (tiles run and skipped, :mod:`~visionkit.inference.sparse`);
+            empty for a dense run.
     """
 
     probabilities: np.ndarray
@@ -136,6 +140,7 @@ class SegmentationResult:
     mask_thresholds: dict[str, float] = field(default_factory=dict)
     map_offset: tuple[float, float] = (0.0, 0.0)
     resolution: Resolution | None = None
+    sparse: list[SparseStats] = field(default_factory=list)
 
     @functools.cached_property
     def uncertainty(self) -> np.ndarray:
@@ -324,8 +329,91 @@ class SegmentationResult:
     def masks_at_input_size(
         self, names: Sequence[str] = ("root", "shoot", "seed")
     ) -> dict[str, np.ndarray]:
-        """:meth:`mask_at_input_size` for each class in ``names`` that the model has."""
-        return {name: self.mask_at_input_size(name) for name in names if name in self.classes}
+        """:meth:`mask_at_input_size` for each class in ``names`` that the model has.
+
+        The same masks, pixel for pixel, computed together: the margins come
+        from one pass over the probabilities, classes that share a guide
+        (:data:`~visionkit.inference.refine.GUIDE_SIGMA`) share its
+        preparation, and each mask is thresholded straight to 0/255
+        (:func:`~visionkit.inference.refine.guided_masks`) with no float map
+        at the input size kept. Edge-aware upsampling runs only in the blocks
+        of :data:`~visionkit.inference.refine.DEFAULT_BLOCK` working pixels
+        that a class comes near (classes cover a few per cent of a dish); the
+        rest is 0, as the full upsampling makes it.
+        """
+        import cv2
+
+        present = [name for name in names if name in self.classes]
+        if not present:
+            return {}
+        margins = self._margins(present)
+        thresholds = [float(self.mask_thresholds.get(name, 0.0)) for name in present]
+        cw, ch = self.crop_size
+        ww, wh = self.working_size
+        crops: dict[str, np.ndarray] = {}
+        refined: dict[float, list[int]] = {}
+        for index, name in enumerate(present):
+            upsampling = ww <= cw and wh <= ch and (cw, ch) != (ww, wh)
+            if (
+                upsampling
+                and self.guide is not None
+                and self.refine_radius > 0
+                and name in REFINED_CLASSES
+            ):
+                refined.setdefault(GUIDE_SIGMA.get(name, 0.0), []).append(index)
+                continue
+            margin = margins[index]
+            if (cw, ch) != (ww, wh):
+                shrink = cv2.INTER_LINEAR if upsampling else cv2.INTER_AREA
+                margin = np.asarray(cv2.resize(margin, (cw, ch), interpolation=shrink), np.float32)
+            above = cv2.compare(margin, thresholds[index], cv2.CMP_GT)  # type: ignore[call-overload]
+            crops[name] = np.asarray(above)
+        for sigma, group in refined.items():
+            assert self.guide is not None
+            masks = guided_masks(
+                margins[group],
+                self.guide,
+                [thresholds[i] for i in group],
+                radius=self.refine_radius,
+                guide_sigma=sigma,
+                block=DEFAULT_BLOCK,
+            )
+            crops.update({present[i]: mask for i, mask in zip(group, masks, strict=True)})
+        support = None
+        width, height = self.input_size
+        x0, y0 = self.offset
+        out: dict[str, np.ndarray] = {}
+        for name in present:
+            crop = crops[name]
+            if name in SUPPORTED_CLASSES and self.root_support is not None:
+                if support is None:
+                    support = self._support_at_crop_size(self.root_support).view(np.uint8) * 255
+                crop = np.asarray(cv2.bitwise_and(crop, support))
+            full = np.zeros((height, width), dtype=np.uint8)
+            full[y0 : y0 + ch, x0 : x0 + cw] = crop
+            out[name] = full
+        return out
+
+    def _margins(self, names: Sequence[str]) -> np.ndarray:
+        """``(len(names), h, w)`` float32 margins at working size, moved by the map offset.
+
+        ``p(name) - max(other classes)`` for each name, as
+        :meth:`margin_at_crop_size` computes it, without copying the other
+        classes' maps.
+        """
+        probs = self.probabilities
+        margins = np.empty((len(names), *probs.shape[1:]), dtype=np.float32)
+        for row, name in enumerate(names):
+            index = self.index(name)
+            others = [probs[i] for i in range(len(probs)) if i != index]
+            if not others:
+                margins[row] = probs[index]
+                continue
+            best = np.array(others[0], dtype=np.float32)
+            for plane in others[1:]:
+                np.maximum(best, plane, out=best)
+            np.subtract(probs[index], best, out=margins[row], dtype=np.float32)
+        return np.asarray(shift_maps(margins, self.map_offset), dtype=np.float32)
 
     def class_confidence(
         self, names: Sequence[str] = ("root", "shoot", "seed")
@@ -468,6 +556,7 @@ class _PassAverage:
         self.several = several
         self.count = 0
         self.passes: list[np.ndarray] = []
+        self.sparse: list[SparseStats] = []
         self._total: np.ndarray | None = None
         self._root_sum: np.ndarray | None = None
         self._root_squares: np.ndarray | None = None
@@ -524,16 +613,30 @@ def _segment_planes(
         classes.index("root") if "root" in classes else None, several=len(passes) > 1
     )
     tile = _round_up(settings.tile, MULTIPLE)
+    sparse = settings.skip_empty and classes[:1] == ("background",)
     for name in passes:
-        probs = _run_pass(
-            run,
-            flip(planes, name),
-            classes=len(classes),
-            tile=tile,
-            overlap=settings.overlap,
-            batch=settings.batch,
-            temperature=float(config.temperature),
-        )
+        if sparse:
+            probs, stats = run_sparse_pass(
+                run,
+                flip(planes, name),
+                classes=len(classes),
+                batch=settings.batch,
+                temperature=float(config.temperature),
+                multiple=MULTIPLE,
+                tile=tile,
+                overlap=settings.overlap,
+            )
+            average.sparse.append(stats)
+        else:
+            probs = _run_pass(
+                run,
+                flip(planes, name),
+                classes=len(classes),
+                tile=tile,
+                overlap=settings.overlap,
+                batch=settings.batch,
+                temperature=float(config.temperature),
+            )
         average.add(_align_pass(unflip(probs, name), name, config.map_offset))
     return average
 
@@ -629,4 +732,5 @@ def segment_image(
         mask_thresholds={k: float(v) for k, v in config.mask_thresholds.items()},
         map_offset=(float(config.map_offset[0]), float(config.map_offset[1])),
         resolution=resolution,
+        sparse=average.sparse,
     )

@@ -156,7 +156,20 @@ class TileBlender:
             target[channel] += plane * window
         self._weight[y0 : y0 + h, x0 : x0 + w] += window
 
-    def result(self) -> np.ndarray:
-        """The blended map; pixels no tile covered are 0."""
-        weight = np.where(self._weight > 0, self._weight, 1.0)
-        return np.asarray(self._sum / weight, dtype=np.float32)
+    def result(self, fill: np.ndarray | None = None) -> np.ndarray:
+        """The blended map; pixels no tile covered are 0, or ``fill`` (one value per channel).
+
+        A sparse pass (:mod:`~visionkit.inference.sparse`) skips tiles and
+        fills what they would have covered with the background class.
+        """
+        covered = self._weight > 0
+        weight = np.where(covered, self._weight, 1.0)
+        out = np.asarray(self._sum / weight, dtype=np.float32)
+        if fill is not None and not covered.all():
+            values = np.asarray(fill, dtype=np.float32).reshape(-1)
+            if values.shape[0] != out.shape[0]:
+                raise ValueError(f"fill needs {out.shape[0]} values, got {values.shape[0]}")
+            empty = ~covered
+            for channel, value in enumerate(values):
+                out[channel][empty] = value
+        return out

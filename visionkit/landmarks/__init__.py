@@ -14,12 +14,14 @@ the primary root is the path that best continues the main axis (not the
 lowest endpoint), small gaps are bridged along the root's direction, and
 crossing neighbours are kept apart. See :mod:`visionkit.landmarks.find` for
 the steps and :mod:`visionkit.landmarks.confidence` for what each confidence
-measures.
+measures. A short root's tip can then be placed on the full-resolution
+input image (:func:`refine_short_tips`, :mod:`visionkit.landmarks.fine_tip`).
 """
 
 from __future__ import annotations
 
 from visionkit.landmarks.find import NO_ROOT, find_landmarks, plant_root_mask
+from visionkit.landmarks.fine_tip import refine_short_tips, refine_tip
 from visionkit.landmarks.plants import PlantAnchor, find_plants
 from visionkit.landmarks.result import Landmarks, PlantLandmarks
 
@@ -31,4 +33,6 @@ __all__ = [
     "find_landmarks",
     "find_plants",
     "plant_root_mask",
+    "refine_short_tips",
+    "refine_tip",
 ]

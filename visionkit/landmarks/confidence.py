@@ -30,23 +30,70 @@ Tip (``tip_confidence = tip_prob * tip_decisive * tip_agreement``):
   root-mean-square distance, in millimetres, from this tip to the points
   attributed to it (each point goes to the nearest tip found, if within
   5 mm). 0.61 at 1 mm spread, 0.14 at 2 mm; 0 when no point agrees.
+
+Every ambiguity a robot should know about multiplies in as well (``priors``,
+each in [0, 1], reported under its own name):
+
+* ``tip_count`` and ``tip_row``: the plate's plants against the Hades row
+  (:mod:`visionkit.landmarks.row`): a plant count other than sown, or a plant
+  off the evenly spaced row.
+* ``tip_neighbour``: :data:`NEIGHBOUR_FACTOR` when a neighbouring seedling
+  has no root of its own: its root may be the one this plant's path took.
+* ``tip_crossing``: :data:`CROSSING_FACTOR` when the path shares root with
+  another plant's path (roots that cross or touch): which root leaves the
+  crossing where is a guess from continuity.
+* ``tip_end``: :data:`CUT_FACTOR` when the path ends where root goes on
+  (a junction, not an end of the root graph): the search stopped it there,
+  because another plant's path took the way on, so the root may be cut at
+  the meeting point.
+* ``tip_size``: ``sqrt(length / 5 mm)`` for a primary root shorter than
+  5 mm (at least 0.3): on a tiny root a pixel or two at working scale is a
+  large share of the root, and the tip's place is least sure.
+* ``tip_course``: the smallest relative turn factor along the path (see
+  :mod:`visionkit.landmarks.primary`), at least 0.3: 1 when the path always
+  took the straightest way on, lower when it turned off the primary's
+  course onto what may be a lateral ending lower.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 __all__ = [
     "agreement_factors",
+    "course_factor",
     "mean_along",
+    "size_factor",
     "start_confidence",
     "tip_confidence",
 ]
 
 #: Agreement points farther than this from every tip found are ignored.
 AGREEMENT_RADIUS_MM = 5.0
+
+#: ``tip_neighbour`` when a neighbouring seedling has no root of its own.
+NEIGHBOUR_FACTOR = 0.6
+
+#: ``tip_crossing`` when a plant's path shares root with another plant's.
+CROSSING_FACTOR = 0.75
+
+#: ``tip_end`` when the path ends where root goes on.
+CUT_FACTOR = 0.3
+
+#: Primary roots shorter than this (mm) get ``tip_size`` below 1.
+TINY_ROOT_MM = 5.0
+
+
+def course_factor(turns: Sequence[float]) -> float:
+    """``tip_course``: the smallest relative turn factor of a path, between 0.3 and 1."""
+    return float(np.clip(min(turns, default=1.0), 0.3, 1.0))
+
+
+def size_factor(length_mm: float) -> float:
+    """``tip_size``: ``sqrt(length / TINY_ROOT_MM)``, between 0.3 and 1."""
+    return float(np.clip(np.sqrt(max(length_mm, 0.0) / TINY_ROOT_MM), 0.3, 1.0))
 
 
 def _sample(prob: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -140,8 +187,12 @@ def tip_confidence(
     best_score: float,
     rival_score: float,
     agreement: float | None = None,
+    priors: Mapping[str, float] | None = None,
 ) -> tuple[float, dict[str, float]]:
-    """The tip's confidence and its factors (see the module docstring)."""
+    """The tip's confidence and its factors (see the module docstring).
+
+    ``priors`` are further factors by name (``tip_row``, ``tip_size``...).
+    """
     faint = mean_along(root, path, px_per_mm, from_end=True)
     decisive = 1.0 - rival_score / best_score if best_score > 0 else 0.0
     decisive = float(np.clip(decisive, 0.0, 1.0))
@@ -150,4 +201,7 @@ def tip_confidence(
     if agreement is not None:
         parts["tip_agreement"] = float(np.clip(agreement, 0.0, 1.0))
         value *= parts["tip_agreement"]
+    for name, factor in (priors or {}).items():
+        parts[name] = float(np.clip(factor, 0.0, 1.0))
+        value *= parts[name]
     return float(np.clip(value, 0.0, 1.0)), parts

@@ -32,22 +32,37 @@ from typing import NamedTuple
 
 import numpy as np
 
-from visionkit.landmarks.confidence import agreement_factors, start_confidence, tip_confidence
+from visionkit.landmarks.confidence import (
+    CROSSING_FACTOR,
+    CUT_FACTOR,
+    NEIGHBOUR_FACTOR,
+    agreement_factors,
+    course_factor,
+    size_factor,
+    start_confidence,
+    tip_confidence,
+)
 from visionkit.landmarks.gaps import bridge_gaps
 from visionkit.landmarks.graph import RootGraph
 from visionkit.landmarks.junction import extend_to_junction
 from visionkit.landmarks.plants import PlantAnchor, find_plants
 from visionkit.landmarks.polyline import arc_length, smooth_path
-from visionkit.landmarks.primary import PathChoice, choose_primaries, path_pixels
+from visionkit.landmarks.primary import PathChoice, choose_primaries, crossings, path_pixels
 from visionkit.landmarks.region import RootRegion, root_region
 from visionkit.landmarks.result import Landmarks, PlantLandmarks
 from visionkit.landmarks.root_end import extend_to_root_end
+from visionkit.landmarks.row import count_factor, row_factors
 
 __all__ = ["find_landmarks", "plant_root_mask"]
 
 logger = logging.getLogger(__name__)
 
 NO_ROOT = "no root found below the shoot"
+
+#: The default hysteresis threshold as a share of ``threshold``: at 0.5 the
+#: real crop's plant 1 joined a faint blob and lost its root; 0.6 and 0.8 both
+#: kept all five real tips.
+FAINT_SHARE = 0.7
 
 
 class _Search(NamedTuple):
@@ -56,10 +71,11 @@ class _Search(NamedTuple):
     root: np.ndarray  # root probability, joined by occluded root
     shoot: np.ndarray
     seed: np.ndarray | None
-    mask: np.ndarray  # root >= threshold
+    mask: np.ndarray  # root >= faint: hysteresis-anchored on threshold by the region
     anchors: list[PlantAnchor]
     px_per_mm: float
     threshold: float
+    faint: float  # the lower, hysteresis threshold
 
 
 class _Traced(NamedTuple):
@@ -89,8 +105,17 @@ def _search(
     expected_plants: int,
     px_per_mm: float,
     threshold: float,
+    faint_threshold: float | None = None,
+    dish_bbox: tuple[float, float, float, float] | None = None,
 ) -> _Search:
-    """The checked maps (root joined by occluded root), the root mask, and the plants."""
+    """The checked maps (root joined by occluded root), the root mask, and the plants.
+
+    The root mask holds the pixels above ``faint_threshold`` (default 0.7
+    of ``threshold``); :func:`_region` keeps only its pieces that reach
+    ``threshold`` somewhere (a hysteresis), so a root that fades keeps its
+    faint stretch. Doing that in the region's own connected-components pass,
+    over the window below the plants only, keeps it cheap.
+    """
     if expected_plants < 1:
         raise ValueError(f"find_landmarks: expected_plants must be >= 1, got {expected_plants}")
     if px_per_mm <= 0:
@@ -100,10 +125,21 @@ def _search(
     seed = None if seed_prob is None else _prob("seed_prob", seed_prob, root.shape)
     if occluded_prob is not None:
         root = np.maximum(root, _prob("occluded_prob", occluded_prob, root.shape))
+    faint = FAINT_SHARE * threshold if faint_threshold is None else faint_threshold
+    if not 0.0 < faint <= threshold:
+        raise ValueError(
+            f"find_landmarks: faint_threshold must be in (0, threshold={threshold}], got {faint}"
+        )
     anchors = find_plants(
-        shoot, seed, expected=expected_plants, px_per_mm=px_per_mm, threshold=threshold
+        shoot,
+        seed,
+        expected=expected_plants,
+        px_per_mm=px_per_mm,
+        threshold=threshold,
+        dish_bbox=dish_bbox,
     )
-    return _Search(root, shoot, seed, root >= threshold, anchors, px_per_mm, threshold)
+    mask = root >= faint
+    return _Search(root, shoot, seed, mask, anchors, px_per_mm, threshold, faint)
 
 
 def _points(anchors: Sequence[PlantAnchor]) -> list[tuple[float, float]]:
@@ -114,7 +150,12 @@ def _points(anchors: Sequence[PlantAnchor]) -> list[tuple[float, float]]:
 def _region(search: _Search, radius_px: float, gap_px: float) -> RootRegion:
     """The root pieces reachable from the plants: what is searched, and the root support."""
     return root_region(
-        search.mask, _points(search.anchors), start_radius_px=radius_px, gap_px=gap_px
+        search.mask,
+        _points(search.anchors),
+        start_radius_px=radius_px,
+        gap_px=gap_px,
+        prob=search.root,
+        strong=search.threshold if search.faint < search.threshold else None,
     )
 
 
@@ -177,7 +218,7 @@ def _trace(search: _Search, graph: RootGraph, best: PathChoice) -> _Traced:
     """The chosen path on the skeleton, then carried on to the root's end and the junction."""
     skeleton = smooth_path(path_pixels(graph, best))
     ended = extend_to_root_end(
-        skeleton, root=search.root, px_per_mm=search.px_per_mm, threshold=search.threshold
+        skeleton, root=search.root, px_per_mm=search.px_per_mm, threshold=search.faint
     )
     path = extend_to_junction(
         ended,
@@ -205,6 +246,27 @@ def _rival(candidates: list[PathChoice], best: PathChoice, graph: RootGraph, far
     return 0.0
 
 
+def _plate_priors(
+    search: _Search, graph: RootGraph, bests: Sequence[PathChoice | None], expected: int
+) -> list[dict[str, float]]:
+    """Per plant, the Hades-row factors of its tip confidence (:mod:`~visionkit.landmarks.row`)."""
+    count = count_factor(len(search.anchors), expected)
+    rows = row_factors([(a.x, a.y) for a in search.anchors], search.px_per_mm)
+    crossed = crossings(bests, graph)
+    priors = []
+    for i, row in enumerate(rows):
+        rootless = any(0 <= j < len(bests) and bests[j] is None for j in (i - 1, i + 1))
+        priors.append(
+            {
+                "tip_count": count,
+                "tip_row": row,
+                "tip_neighbour": NEIGHBOUR_FACTOR if rootless else 1.0,
+                "tip_crossing": CROSSING_FACTOR if crossed[i] else 1.0,
+            }
+        )
+    return priors
+
+
 def _plant(
     number: int,
     where: tuple[float, float],
@@ -215,6 +277,7 @@ def _plant(
     graph: RootGraph,
     radius: float,
     agreement: float | None,
+    priors: dict[str, float],
 ) -> PlantLandmarks:
     """One plant's landmarks and confidences from its traced primary path."""
     best, candidates = choice
@@ -232,6 +295,12 @@ def _plant(
         best_score=best.score,
         rival_score=_rival(candidates, best, graph, ppm),
         agreement=agreement,
+        priors={
+            **priors,
+            "tip_course": course_factor(best.turns),
+            "tip_end": 1.0 if graph.degree(best.end) <= 1 else CUT_FACTOR,
+            "tip_size": size_factor(arc_length(traced.path) / ppm),
+        },
     )
     path = traced.path
     return PlantLandmarks(
@@ -258,6 +327,8 @@ def plant_root_mask(
     occluded_prob: np.ndarray | None = None,
     start_radius_mm: float = 3.0,
     max_gap_mm: float = 3.0,
+    faint_threshold: float | None = None,
+    dish_bbox: tuple[float, float, float, float] | None = None,
 ) -> np.ndarray:
     """The root (and occluded-root) pixels that belong to the plants, as a bool map.
 
@@ -270,7 +341,15 @@ def plant_root_mask(
     ``root_support``: call this only when the landmarks are not wanted.
     """
     search = _search(
-        root_prob, shoot_prob, seed_prob, occluded_prob, expected_plants, px_per_mm, threshold
+        root_prob,
+        shoot_prob,
+        seed_prob,
+        occluded_prob,
+        expected_plants,
+        px_per_mm,
+        threshold,
+        faint_threshold,
+        dish_bbox,
     )
     region = _region(search, start_radius_mm * px_per_mm, max_gap_mm * px_per_mm)
     return _full_size(region, search.mask.shape)
@@ -288,6 +367,8 @@ def find_landmarks(
     tip_agreement: Sequence[tuple[float, float]] | None = None,
     start_radius_mm: float = 3.0,
     max_gap_mm: float = 3.0,
+    faint_threshold: float | None = None,
+    dish_bbox: tuple[float, float, float, float] | None = None,
 ) -> Landmarks:
     """Each plant's primary-root start and tip, path, length and confidences.
 
@@ -297,7 +378,7 @@ def find_landmarks(
         shoot_prob: shoot probability, same shape.
         seed_prob: seed probability, same shape, or ``None``.
         expected_plants: plants sown on the dish; more candidates are cut to
-            this many (the heaviest, in a row).
+            this many (the set that best makes one evenly spaced row).
         px_per_mm: the maps' resolution (10 at working scale 0.5 of a Hades frame).
         threshold: probability above which a pixel belongs to a class.
         occluded_prob: occluded-root probability (a root under a droplet);
@@ -308,6 +389,14 @@ def find_landmarks(
             enters ``tip_confidence``.
         start_radius_mm: how far from its plant's anchor a root may begin.
         max_gap_mm: the largest gap in a root that is bridged.
+        faint_threshold: root pixels above this (default 0.7 of
+            ``threshold``) count where they join pixels above ``threshold``
+            (hysteresis): a root that fades on the probability map is
+            followed where the binary mask breaks, and a fading tip is
+            carried to where the map falls below it.
+        dish_bbox: the dish's ``(x0, y0, x1, y1)`` in map pixels, inside
+            which seedlings grow (never on its wall); ``None`` takes the maps'
+            edges, right for maps of the dish crop.
 
     Returns:
         :class:`~visionkit.landmarks.result.Landmarks`: ``plants``, one
@@ -322,7 +411,15 @@ def find_landmarks(
     """
     began = time.perf_counter()
     search = _search(
-        root_prob, shoot_prob, seed_prob, occluded_prob, expected_plants, px_per_mm, threshold
+        root_prob,
+        shoot_prob,
+        seed_prob,
+        occluded_prob,
+        expected_plants,
+        px_per_mm,
+        threshold,
+        faint_threshold,
+        dish_bbox,
     )
     radius, gap = start_radius_mm * px_per_mm, max_gap_mm * px_per_mm
     region = _region(search, radius, gap)
@@ -338,6 +435,7 @@ def find_landmarks(
     if tip_agreement is not None:
         tips = [_tip(t) for t in traced]
         agreement = list(agreement_factors(tips, list(tip_agreement), px_per_mm))
+    priors = _plate_priors(search, graph, [best for best, _ in choices], expected_plants)
     plants = [
         _plant(
             number,
@@ -348,9 +446,10 @@ def find_landmarks(
             graph=graph,
             radius=radius,
             agreement=factor,
+            priors=prior,
         )
-        for number, ((where, _), choice, path, factor) in enumerate(
-            zip(begins, choices, traced, agreement, strict=True), start=1
+        for number, ((where, _), choice, path, factor, prior) in enumerate(
+            zip(begins, choices, traced, agreement, priors, strict=True), start=1
         )
     ]
     logger.debug(

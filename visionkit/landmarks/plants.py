@@ -3,14 +3,27 @@
 Each plant is a group of shoot/seed blobs (leaves, hypocotyl and seed are
 often separate blobs at the working scale, so blobs closer than
 ``merge_mm`` are one plant). Specks smaller than ``min_area_mm2`` are
-ignored. Plants are sown in a row, so when there are more candidates than
-``expected`` the heaviest ones (sum of probability) set the row, candidates
-far from that row are dropped, and the ``expected`` heaviest of the rest are
-kept. Each plant is *anchored* where its root should begin: the seed's
-centroid when a seed is seen, else the bottom of the shoot (the end of the
+ignored. Plants are sown in a row, so the heaviest ones (sum of
+probability) set the row's height, candidates far above or below it are
+dropped (from three candidates on), and when more than ``expected`` are
+left, the set that best makes one flat, evenly spaced row is kept
+(:func:`~visionkit.landmarks.row.pick_row`), not simply the heaviest.
+Each plant is *anchored* where its root should begin: the seed's centroid
+when a seed is seen, else the bottom of the shoot (the end of the
 hypocotyl). The bottom of the plant's blobs is kept too, as ``base``: a seed
 coat can hang beside a long hypocotyl, millimetres above the root, and the
 root search falls back to the base when nothing starts near the seed.
+
+What a person knows about a Hades plate decides the rest:
+
+* Seedlings grow inside the dish, never on its wall: a group whose pixels
+  come within ``wall_mm`` of the dish's edge (the maps' edge, or
+  ``dish_bbox`` when given) is the rim, not a plant, however much of it the
+  model calls shoot.
+* One seedling is one plant: groups that overlap left to right (within
+  ``split_mm``) and lie less than ``stack_mm`` apart up and down are the
+  leaves and the hypocotyl/seed of one seedling that the working scale broke
+  apart, so they become one plant anchored on their union.
 """
 
 from __future__ import annotations
@@ -19,6 +32,8 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+
+from visionkit.landmarks.row import pick_row
 
 __all__ = ["PlantAnchor", "find_plants"]
 
@@ -76,6 +91,31 @@ def _anchor(mine: np.ndarray, seed: np.ndarray | None) -> tuple[float, float, bo
     return x, y, False
 
 
+def _merge_stacked(
+    boxes: list[tuple[int, int, int, int]], split_px: float, stack_px: float
+) -> list[list[int]]:
+    """Groups of box indices that are one seedling: overlapping in x, stacked close in y."""
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            b = boxes[j]
+            x_gap = max(b[0] - a[2], a[0] - b[2])
+            y_gap = max(b[1] - a[3], a[1] - b[3])
+            if x_gap <= split_px and y_gap <= stack_px:
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
 def find_plants(
     shoot_prob: np.ndarray,
     seed_prob: np.ndarray | None = None,
@@ -86,6 +126,10 @@ def find_plants(
     merge_mm: float = 2.0,
     min_area_mm2: float = 0.1,
     row_tolerance_mm: float = 12.0,
+    wall_mm: float = 4.0,
+    dish_bbox: tuple[float, float, float, float] | None = None,
+    split_mm: float = -1.0,
+    stack_mm: float = 8.0,
 ) -> list[PlantAnchor]:
     """The seedlings in the maps, left to right (at most ``expected`` of them).
 
@@ -97,9 +141,17 @@ def find_plants(
         threshold: probability above which a pixel is shoot or seed.
         merge_mm: blobs closer than this belong to one plant.
         min_area_mm2: smaller groups are specks, not plants.
-        row_tolerance_mm: with more candidates than ``expected``, candidates
-            whose anchor lies farther than this above or below the row of the
-            heaviest ones are dropped.
+        row_tolerance_mm: candidates whose anchor lies farther than this
+            above or below the row of the ``expected`` heaviest ones are
+            dropped (with three candidates or more); with more than
+            ``expected`` left, the row is picked among them.
+        wall_mm: groups reaching within this of the dish's left, right or
+            top edge are the dish wall, not plants.
+        dish_bbox: the dish's ``(x0, y0, x1, y1)`` in map pixels; ``None``
+            takes the maps' own edges (the pipeline's maps are the dish crop).
+        split_mm, stack_mm: groups whose x-ranges lie within ``split_mm``
+            of each other (negative: overlap by at least that much) and that
+            are less than ``stack_mm`` apart up and down are one seedling.
 
     Returns:
         Fewer than ``expected`` anchors when fewer plants are visible.
@@ -108,16 +160,17 @@ def find_plants(
 
     seed = None if seed_prob is None else seed_prob >= threshold
     fore = shoot_prob >= threshold
-    weight = shoot_prob
-    if seed is not None and seed_prob is not None:
-        fore = fore | seed
-        weight = np.maximum(shoot_prob, seed_prob)
+    if seed is not None:
+        fore |= seed
     (ox, oy), fore = _crop(fore)
     if fore.size == 0:
         return []
-    weight = weight[oy : oy + fore.shape[0], ox : ox + fore.shape[1]]
-    if seed is not None:
-        seed = seed[oy : oy + fore.shape[0], ox : ox + fore.shape[1]]
+    # The weights only inside the plants' bounding box: the row is a thin strip.
+    box = (slice(oy, oy + fore.shape[0]), slice(ox, ox + fore.shape[1]))
+    weight = shoot_prob[box]
+    if seed is not None and seed_prob is not None:
+        weight = np.maximum(weight, seed_prob[box])
+        seed = seed[box]
     # Blobs closer than merge_mm touch once each grows by half of it.
     half = max(1, round(merge_mm * px_per_mm / 2))
     grown = cv2.dilate(
@@ -131,12 +184,40 @@ def find_plants(
     areas = np.bincount(owner, minlength=count)
     masses = np.bincount(owner, weights=weight[fore], minlength=count)
     min_area = max(2.0, min_area_mm2 * px_per_mm**2)
-    candidates: list[PlantAnchor] = []
+    height, width = shoot_prob.shape
+    left, top, right, _ = (
+        (0.0, 0.0, float(width), float(height)) if dish_bbox is None else dish_bbox
+    )
+    wall = wall_mm * px_per_mm
+    groups: list[int] = []
     for g in np.nonzero(areas >= min_area)[0]:
         if g == 0:
             continue
-        x0, y0, w, h = (int(v) for v in stats[g, :4])
-        mine = (labels[y0 : y0 + h, x0 : x0 + w] == g) & fore[y0 : y0 + h, x0 : x0 + w]
+        x0, y0, w, h = (int(v) + o for v, o in zip(stats[g, :4], (ox, oy, 0, 0), strict=True))
+        if x0 - left < wall or right - (x0 + w) < wall or y0 - top < wall:
+            logger.debug("shoot/seed group at x=%d..%d, y=%d on the dish wall", x0, x0 + w, y0)
+            continue
+        groups.append(int(g))
+    boxes = [
+        (
+            int(stats[g, 0]),
+            int(stats[g, 1]),
+            int(stats[g, 0] + stats[g, 2]),
+            int(stats[g, 1] + stats[g, 3]),
+        )
+        for g in groups
+    ]
+    candidates: list[PlantAnchor] = []
+    for members in _merge_stacked(boxes, split_mm * px_per_mm, stack_mm * px_per_mm):
+        ids = [groups[i] for i in members]
+        x0 = min(boxes[i][0] for i in members)
+        y0 = min(boxes[i][1] for i in members)
+        w = max(boxes[i][2] for i in members) - x0
+        h = max(boxes[i][3] for i in members) - y0
+        if len(ids) > 1:
+            logger.debug("%d shoot/seed groups at x=%d merged into one seedling", len(ids), x0 + ox)
+        window = labels[y0 : y0 + h, x0 : x0 + w]
+        mine = np.isin(window, ids) & fore[y0 : y0 + h, x0 : x0 + w]
         ys, xs = np.nonzero(mine)
         bbox = (
             int(xs.min()) + x0 + ox,
@@ -152,11 +233,18 @@ def find_plants(
             base = (bx + x0 + ox, by + y0 + oy)
         candidates.append(
             PlantAnchor(
-                x + x0 + ox, y + y0 + oy, bbox, int(areas[g]), float(masses[g]), has_seed, base
+                x + x0 + ox,
+                y + y0 + oy,
+                bbox,
+                int(areas[ids].sum()),
+                float(masses[ids].sum()),
+                has_seed,
+                base,
             )
         )
     candidates.sort(key=lambda p: -p.mass)
-    if len(candidates) > expected:
+    if len(candidates) >= 3:
+        # Two candidates cannot say which of them is off the row.
         row = float(np.median([p.y for p in candidates[:expected]]))
         tolerance = row_tolerance_mm * px_per_mm
         kept = [p for p in candidates if abs(p.y - row) <= tolerance]
@@ -167,5 +255,6 @@ def find_plants(
             len(kept),
             row,
         )
-        candidates = kept[:expected]
+        picked = pick_row([(p.x, p.y) for p in kept], [p.mass for p in kept], expected, px_per_mm)
+        candidates = [kept[i] for i in picked]
     return sorted(candidates, key=lambda p: p.x)

@@ -24,20 +24,25 @@ Crossing roots: each plant's best path is found on its own; if two plants'
 paths share branches (other than the short stretch where two roots cross),
 the plant that entered the shared part more straightly
 (smaller turn there) keeps it and the other searches again without it.
+A shared stretch that both paths run through and leave on branches of
+their own is a crossing at a shallow angle (two roots that touch for a few
+millimetres), not a conflict: each root is carried through it, continuing
+its own direction on the far side, and both keep it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from visionkit.landmarks.graph import RootGraph
 
-__all__ = ["PathChoice", "candidate_paths", "choose_primaries", "path_pixels"]
+__all__ = ["PathChoice", "candidate_paths", "choose_primaries", "crossings", "path_pixels"]
 
 _DOWN = np.array([0.0, 1.0])
 
@@ -87,9 +92,16 @@ class _Walk(NamedTuple):
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> float:
-    if not a.any() or not b.any():
+    """The angle between unit vectors (a right angle when either is zero).
+
+    In plain floats: the path search calls this for every step of every
+    walk, where numpy's per-call overhead on 2-vectors was most of its time.
+    """
+    ax, ay = a.tolist()
+    bx, by = b.tolist()
+    if (ax == 0.0 and ay == 0.0) or (bx == 0.0 and by == 0.0):
         return math.pi / 2
-    return math.acos(max(-1.0, min(1.0, float(a @ b))))
+    return math.acos(max(-1.0, min(1.0, ax * bx + ay * by)))
 
 
 def _down(graph: RootGraph, b: int, node: int) -> float:
@@ -99,6 +111,16 @@ def _down(graph: RootGraph, b: int, node: int) -> float:
     if norm < 1e-9:
         return 0.5
     return 0.5 * (1.0 + float(chord[1]) / norm)
+
+
+def _cached(
+    memo: dict[tuple[int, int], float], measure: Callable[[int, int], float], b: int, node: int
+) -> float:
+    """``measure(b, node)``, computed once per ``(b, node)`` in ``memo``."""
+    value = memo.get((b, node))
+    if value is None:
+        value = memo[(b, node)] = measure(b, node)
+    return value
 
 
 def candidate_paths(
@@ -120,6 +142,8 @@ def candidate_paths(
     returned (the search stops there; real plants have far fewer).
     """
     two_sigma2 = 2.0 * math.radians(turn_sigma_deg) ** 2
+    widths_at: dict[tuple[int, int], float] = {}  # walks share ends: measure each once
+    downs: dict[tuple[int, int], float] = {}
     found: list[PathChoice] = []
     stack = [_Walk(start, -1, _DOWN, (), (), (), frozenset({start}), 0.0, 0.0)]
     while stack and len(found) < max_paths:
@@ -138,7 +162,7 @@ def candidate_paths(
                 found.append(walk.path())
             continue
         angles = [_angle(walk.heading, graph.away(b, walk.node)) for b in options]
-        widths = [graph.width_near(b, walk.node) for b in options]
+        widths = [_cached(widths_at, graph.width_near, b, walk.node) for b in options]
         straightest = min(angles)
         widest = max((w for w in widths if not math.isnan(w)), default=float("nan"))
         for b, angle, width in zip(options, angles, widths, strict=True):
@@ -146,7 +170,8 @@ def candidate_paths(
             thin = 1.0
             if not math.isnan(width) and widest > 0:
                 thin = (width / widest) ** width_power
-            stack.append(_onward(graph, walk, b, angle, turn, thin, short_px=short_px))
+            down = _cached(downs, partial(_down, graph), b, walk.node)
+            stack.append(_onward(graph, walk, b, angle, turn, thin, down, short_px=short_px))
     found.sort(key=lambda p: -p.score)
     return found
 
@@ -158,10 +183,14 @@ def _onward(
     angle: float,
     turn: float,
     thin: float,
+    down: float,
     *,
     short_px: float,
 ) -> _Walk:
-    """``walk`` carried on along branch ``b``, leaving at ``angle`` with these factors."""
+    """``walk`` carried on along branch ``b``, leaving at ``angle`` with these factors.
+
+    ``down`` is how much of the branch runs downwards (:func:`_down`).
+    """
     nxt = graph.other(b, walk.node)
     branch = graph.branch(b)
     # Across a short branch (a crossing's shared stretch) keep the heading.
@@ -174,7 +203,7 @@ def _onward(
         turns=(*walk.turns, turn),
         angles=(*walk.angles, angle),
         visited=walk.visited | {nxt},
-        reach=walk.reach + branch.length * _down(graph, b, walk.node),
+        reach=walk.reach + branch.length * down,
         log_factor=walk.log_factor + math.log(max(turn * thin, 1e-300)),
     )
 
@@ -195,6 +224,36 @@ def _entry_angle(choice: PathChoice, shared: set[int]) -> float:
         if b in shared:
             return angle
     return math.pi  # pragma: no cover - only called when the paths share a branch
+
+
+def _passes_through(a: PathChoice, b: PathChoice, shared: set[int]) -> bool:
+    """Whether both paths run through the shared branches and leave them on their own."""
+    after: list[set[int]] = []
+    for choice in (a, b):
+        walked = [branch for branch, _ in choice.steps]
+        last = max(k for k, branch in enumerate(walked) if branch in shared)
+        if last == len(walked) - 1:
+            return False  # it ends inside the shared part
+        after.append(set(walked[last + 1 :]))
+    return not (after[0] & after[1])
+
+
+def _onward_of(choice: PathChoice, shared: set[int]) -> set[int]:
+    """The branches ``choice`` walks after its last shared one."""
+    walked = [branch for branch, _ in choice.steps]
+    last = max(k for k, branch in enumerate(walked) if branch in shared)
+    return set(walked[last + 1 :])
+
+
+def crossings(choices: Sequence[PathChoice | None], graph: RootGraph) -> list[bool]:
+    """Per path, whether it shares any branch with another plant's path (a crossing)."""
+    flags = [False] * len(choices)
+    for i, a in enumerate(choices):
+        for j in range(i + 1, len(choices)):
+            b = choices[j]
+            if a is not None and b is not None and a.branches & b.branches:
+                flags[i] = flags[j] = True
+    return flags
 
 
 def choose_primaries(
@@ -232,7 +291,8 @@ def choose_primaries(
         )
 
     candidates = [search(i) for i in range(len(starts))]
-    for _ in range(2 * len(starts) + 1):
+    tried: set[tuple[int, frozenset[int]]] = set()
+    for _ in range(4 * len(starts) + 1):
         conflict = None
         for i in range(len(starts)):
             for j in range(i + 1, len(starts)):
@@ -242,7 +302,7 @@ def choose_primaries(
                         for b in candidates[i][0].branches & candidates[j][0].branches
                         if graph.branch(b).length >= short_px  # not just a crossing
                     }
-                    if shared:
+                    if shared and not _passes_through(candidates[i][0], candidates[j][0], shared):
                         conflict = (i, j, shared)
                         break
             if conflict:
@@ -253,7 +313,13 @@ def choose_primaries(
         bi, bj = candidates[i][0], candidates[j][0]
         key_i = (-_entry_angle(bi, shared), bi.score)
         key_j = (-_entry_angle(bj, shared), bj.score)
-        loser = j if key_i >= key_j else i
-        blocked[loser] |= shared
+        loser, winner = (j, bi) if key_i >= key_j else (i, bj)
+        onward = _onward_of(winner, shared)
+        if (loser, frozenset(shared)) in tried or not onward:
+            blocked[loser] |= shared
+        else:
+            # First let the loser cross the shared stretch and leave on its own.
+            tried.add((loser, frozenset(shared)))
+            blocked[loser] |= onward
         candidates[loser] = search(loser)
     return [(c[0] if c else None, c) for c in candidates]

@@ -7,6 +7,12 @@ are kept, then, repeatedly, any piece whose bounding box lies within
 ``gap_px`` of a kept one (a root broken by a faint stretch or a droplet).
 Anything farther is never skeletonized, which also keeps the work small:
 only the bounding box of the kept pieces is thinned, not the whole plate.
+
+Given the root probability and a ``strong`` threshold, the mask is the
+*faint* one (pixels above a lower threshold) and a piece counts only when
+one of its pixels reaches ``strong``: a hysteresis, taken in the same
+connected-components pass over the window below the plants, so a root that
+fades keeps its faint stretch while faint specks on their own stay out.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ def root_region(
     start_radius_px: float,
     gap_px: float,
     min_area_px: int = 3,
+    prob: np.ndarray | None = None,
+    strong: float | None = None,
 ) -> RootRegion:
     """The root pieces reachable from the anchors (see the module docstring).
 
@@ -60,6 +68,9 @@ def root_region(
         start_radius_px: how far below (or beside) an anchor its root may begin.
         gap_px: the largest gap bridged between pieces.
         min_area_px: smaller pieces are noise.
+        prob, strong: the root probability map (shape of ``root_mask``) and
+            a threshold: when both are given, only pieces holding a pixel
+            with ``prob >= strong`` are usable (hysteresis, see above).
     """
     import cv2
 
@@ -81,6 +92,10 @@ def root_region(
     boxes[:, [0, 2]] += left
     boxes[:, [1, 3]] += top
     usable = stats[:, 4] >= min_area_px
+    if prob is not None and strong is not None:
+        confident = np.zeros(len(stats), bool)
+        confident[labels[prob[top:bottom, left:right] >= strong]] = True
+        usable &= confident
     usable[0] = False
     points = np.array([[x, y, x, y] for x, y in anchors], np.float64)
     kept = usable & (_box_gap(points, boxes) <= start_radius_px).any(axis=0)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from visionkit.synth.families import check_families
+
 __all__ = ["SynthConfig"]
 
 Range = tuple[float, float]
@@ -48,6 +50,12 @@ class SynthConfig:
         root_contrast_tip: range of the darkening at the tip (real faint tips
             are only 8-10 grey levels below the agar).
         root_hair_density: range of root hairs per mm of root (0 = none).
+        families: variation families drawn on top of the base plate (see
+            :mod:`visionkit.synth.families`); empty draws the base plates only.
+            Name a family in a validation config and leave it out of the
+            training config to hold it out.
+        p_family: each named family's chance per plant (per plate for the
+            plate-level families ``wide`` and ``shallow_crossing``).
     """
 
     width: int = 4202
@@ -71,6 +79,8 @@ class SynthConfig:
     root_contrast_top: Range = (18.0, 90.0)
     root_contrast_tip: Range = (10.0, 22.0)
     root_hair_density: Range = (0.0, 12.0)
+    families: tuple[str, ...] = ()
+    p_family: float = 0.5
 
     def __post_init__(self) -> None:
         if self.width < 64 or self.height < 64:
@@ -88,11 +98,19 @@ class SynthConfig:
             )
         if self.n_plants < 1:
             raise ValueError(f"SynthConfig: n_plants must be >= 1, got {self.n_plants}")
+        try:
+            object.__setattr__(self, "families", check_families(self.families))
+        except ValueError as error:
+            raise ValueError(f"SynthConfig: {error}") from None
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name.startswith("p_") and not 0.0 <= value <= 1.0:
                 raise ValueError(f"SynthConfig: {item.name}={value} is not a probability in [0, 1]")
-            if isinstance(value, tuple) and (len(value) != 2 or value[0] > value[1]):
+            if (
+                item.name != "families"
+                and isinstance(value, tuple)
+                and (len(value) != 2 or value[0] > value[1])
+            ):
                 raise ValueError(f"SynthConfig: {item.name}={value} must be a (low, high) pair")
 
     def scaled(self, factor: float) -> SynthConfig:

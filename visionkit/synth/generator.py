@@ -15,6 +15,7 @@ import numpy as np
 from visionkit.synth.artifacts import place_droplets
 from visionkit.synth.config import SynthConfig
 from visionkit.synth.dish import Dish, make_dish
+from visionkit.synth.families import Variation, draw_variation
 from visionkit.synth.look import draw_look
 from visionkit.synth.naming import plate_name
 from visionkit.synth.plate import SynthPlate
@@ -56,11 +57,17 @@ def _plant_record(s: Seedling, ppm: float) -> dict[str, Any]:
 
 
 def _landmarks(
-    name: str, seed: int, index: int, config: SynthConfig, dish: Dish, seedlings: list[Seedling]
+    name: str,
+    seed: int,
+    index: int,
+    config: SynthConfig,
+    dish: Dish,
+    seedlings: list[Seedling],
+    variation: Variation | None,
 ) -> dict[str, Any]:
     from visionkit import __version__
 
-    return {
+    record: dict[str, Any] = {
         "image": name,
         "width": config.width,
         "height": config.height,
@@ -74,6 +81,9 @@ def _landmarks(
         },
         "plants": [_plant_record(s, dish.px_per_mm) for s in seedlings],
     }
+    if variation is not None:
+        record["families"] = variation.drawn
+    return record
 
 
 def generate_plate(seed: int, config: SynthConfig | None = None, index: int = 0) -> SynthPlate:
@@ -92,8 +102,11 @@ def generate_plate(seed: int, config: SynthConfig | None = None, index: int = 0)
     config = config or SynthConfig()
     rng = plate_rng(seed, index)
     dish = make_dish(rng, config)
-    look = draw_look(rng, config, dish.px_per_mm)
-    seedlings = grow_plants(rng, config, dish, look)
+    variation = draw_variation(seed, index, config.families, config.p_family, config.n_plants)
+    look = draw_look(
+        rng, config, dish.px_per_mm, wide=variation is not None and variation.has("wide")
+    )
+    seedlings = grow_plants(rng, config, dish, look, variation)
     droplets = place_droplets(rng, dish, look, seedlings)
     rendered = render_plate(rng, dish, look, seedlings, droplets, config.width, config.height)
     name = plate_name(seed, index)
@@ -103,6 +116,6 @@ def generate_plate(seed: int, config: SynthConfig | None = None, index: int = 0)
     return SynthPlate(
         image=rendered.image,
         masks=rendered.masks,
-        landmarks=_landmarks(name, seed, index, config, dish, seedlings),
+        landmarks=_landmarks(name, seed, index, config, dish, seedlings, variation),
         name=name,
     )

@@ -7,11 +7,12 @@ Drawing them once per plate, in one place, keeps a plate self-consistent
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from visionkit.synth.config import Range, SynthConfig
+from visionkit.synth.families import WIDE_RANGES
 
 __all__ = ["PlateLook", "draw_look"]
 
@@ -38,12 +39,20 @@ def _uniform(rng: np.random.Generator, span: Range) -> float:
     return float(rng.uniform(span[0], span[1]))
 
 
-def draw_look(rng: np.random.Generator, config: SynthConfig, px_per_mm: float) -> PlateLook:
+def draw_look(
+    rng: np.random.Generator, config: SynthConfig, px_per_mm: float, *, wide: bool = False
+) -> PlateLook:
     """Draw one plate's look from ``config``'s ranges.
 
     ``age`` is the plate's typical primary-root length in mm, drawn
     log-uniformly so young plates (roots of a few mm) are as common as old ones.
+    ``wide`` (the ``wide`` variation family) draws the appearance from
+    :data:`~visionkit.synth.families.WIDE_RANGES` instead, ranges wider than
+    any one plate's; the same random numbers are used, so the plate keeps its
+    geometry.
     """
+    if wide:
+        config = replace(config, **WIDE_RANGES)  # type: ignore[arg-type]
     low, high = config.root_length_mm
     age = math.exp(rng.uniform(math.log(max(low, 0.1)), math.log(max(high, low, 0.1))))
     return PlateLook(

@@ -146,10 +146,15 @@ def _draw_seedling(
         p = (round((x_a - x0) * _ONE), round((y_a - y0) * _ONE))
         q = (round((x_b - x0) * _ONE), round((y_b - y0) * _ONE))
         cv2.line(local, p, q, _level(float(grey), agar), 1, cv2.LINE_AA, _SHIFT)
-    for lateral in s.laterals:
-        _draw_line(local, root, lateral, origin, agar)
-    if s.primary is not None:
-        _draw_line(local, root, s.primary, origin, agar)
+    roots = [*s.laterals, *([s.primary] if s.primary is not None else [])]
+    soft = max((line.soft for line in roots), default=0.0)
+    blurred = np.zeros_like(local) if soft > 0 else local
+    for line in roots:
+        _draw_line(blurred if line.soft > 0 else local, root, line, origin, agar)
+    if soft > 0:
+        # Out of focus in the agar: soft edges, the mask keeps the geometry.
+        cv2.GaussianBlur(blurred, (0, 0), soft, dst=blurred)
+        np.maximum(local, blurred, out=local)
     if s.hypocotyl is not None:
         _draw_line(local, shoot, s.hypocotyl, origin, agar)
     for petiole in s.petioles:

@@ -18,6 +18,7 @@ import numpy as np
 
 from visionkit.synth.config import SynthConfig
 from visionkit.synth.dish import Dish
+from visionkit.synth.families import Variation, dips, faint_profile, shallow_slope
 from visionkit.synth.look import PlateLook
 
 __all__ = ["Ellipse", "Polyline", "Seedling", "grow_plants"]
@@ -30,12 +31,15 @@ _STEP_MM = 0.3
 class Polyline:
     """A root or stem: points ``(N, 2)`` as ``(x, y)``, width (px) and darkness per point.
 
-    ``contrast`` is in grey levels below the agar (at the plate's agar level).
+    ``contrast`` is in grey levels below the agar (at the plate's agar level);
+    ``soft`` is an extra blur (Gaussian sigma, px) for a root out of focus in
+    the agar, 0 for a sharp one.
     """
 
     points: np.ndarray
     widths: np.ndarray
     contrast: np.ndarray
+    soft: float = 0.0
 
     @property
     def length(self) -> float:
@@ -144,11 +148,17 @@ class _Plan:
     late: bool = False
     missing: str | None = None
     lateral_below_tip: bool = False
+    long_lateral: bool = False
     under_droplet: bool = False
+    shallow: bool = False
 
 
 def _plan(
-    rng: np.random.Generator, config: SynthConfig, dish: Dish, look: PlateLook
+    rng: np.random.Generator,
+    config: SynthConfig,
+    dish: Dish,
+    look: PlateLook,
+    variation: Variation | None = None,
 ) -> list[_Plan]:
     ppm = dish.px_per_mm
     inner = dish.inner_half
@@ -172,6 +182,8 @@ def _plan(
         plans.append(plan)
     if n > 1 and rng.random() < config.p_crossing:
         _plan_crossing(rng, plans, dish)
+    if variation is not None:
+        _plan_families(variation, plans, dish)
     room = inner - 1.5 * ppm
     for plan in plans:
         plan.length = min(plan.length, max(room - plan.v, ppm) * 1.1)
@@ -196,6 +208,45 @@ def _plan_crossing(rng: np.random.Generator, plans: list[_Plan], dish: Dish) -> 
     plans[mover].setpoint = math.atan(slope)
     plans[mover].length = max(plans[mover].length, depth * math.hypot(1.0, slope) * 1.25)
     plans[other].length = max(plans[other].length, depth * float(rng.uniform(1.2, 1.6)))
+
+
+def _plan_families(variation: Variation, plans: list[_Plan], dish: Dish) -> None:
+    """Change the plans as the plate's variation families say (their own random stream)."""
+    rng, ppm = variation.rng, dish.px_per_mm
+    for i, plan in enumerate(plans):
+        if plan.missing:
+            continue
+        if variation.has("tiny", i):
+            plan.late = True
+            plan.length = float(rng.uniform(0.4, 5.0)) * ppm
+        if variation.has("long_lateral", i) and not plan.late:
+            plan.lateral_below_tip = plan.long_lateral = True
+            plan.length = max(plan.length, 12.0 * ppm)
+    if len(plans) > 1 and "shallow_crossing" in variation.plate:
+        _plan_shallow_crossing(rng, plans, dish)
+
+
+def _plan_shallow_crossing(rng: np.random.Generator, plans: list[_Plan], dish: Dish) -> None:
+    """Sow one seedling 6-12 mm from its neighbour and slant its root at 12-30° to meet it."""
+    ppm = dish.px_per_mm
+    grown = [i for i, p in enumerate(plans) if not (p.missing or p.late)]
+    if len(grown) < 2:
+        return
+    k = int(rng.integers(0, len(grown) - 1))
+    mover, other = (grown[k], grown[k + 1])
+    if rng.random() < 0.5:
+        mover, other = other, mover
+    side = 1.0 if plans[other].u > plans[mover].u else -1.0
+    plans[mover].u = plans[other].u - side * float(rng.uniform(6.0, 12.0)) * ppm
+    gap = plans[other].u - plans[mover].u
+    slope = side * shallow_slope(rng)
+    depth = gap * float(rng.uniform(1.0, 1.4)) / slope
+    room = dish.inner_half - 2.0 * ppm - plans[mover].v
+    depth = min(depth, 0.9 * room)
+    plans[mover].setpoint = math.atan(slope)
+    plans[mover].length = max(plans[mover].length, depth * math.hypot(1.0, slope) * 1.2)
+    plans[other].length = max(plans[other].length, depth * float(rng.uniform(1.1, 1.5)))
+    plans[mover].shallow = plans[other].shallow = True
 
 
 def _to_image(dish: Dish, points: np.ndarray) -> np.ndarray:
@@ -260,7 +311,22 @@ def _grow_laterals(
                 float(rng.uniform(0.02, 0.06)),
             )
         )
-    if plan.lateral_below_tip and length_mm > 6.0:
+    if plan.long_lateral and length_mm > 6.0:
+        # A lateral from higher up, longer than the rest of the primary and
+        # slanting little, so it ends well below the primary tip.
+        s = float(rng.uniform(0.3, 0.7))
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        remaining = (1.0 - s) * primary.length
+        specs.append(
+            (
+                s,
+                side * float(rng.uniform(0.3, 0.8)),
+                side * float(rng.uniform(0.03, 0.3)),
+                remaining * float(rng.uniform(1.1, 1.5)) + float(rng.uniform(2.0, 10.0)) * ppm,
+                float(rng.uniform(0.06, 0.15)),
+            )
+        )
+    elif plan.lateral_below_tip and length_mm > 6.0:
         s = float(rng.uniform(0.55, 0.85))
         side = 1.0 if rng.random() < 0.5 else -1.0
         remaining = (1.0 - s) * primary.length
@@ -293,7 +359,7 @@ def _grow_laterals(
         m = len(points)
         widths = _taper(m, float(primary.widths[k]) * 0.75, float(primary.widths[-1]), 1.0)
         contrast = _fade(m, float(primary.contrast[k]) * 0.85, float(primary.contrast[-1]), 0.5)
-        laterals.append(Polyline(_to_image(dish, points), widths, contrast))
+        laterals.append(Polyline(_to_image(dish, points), widths, contrast, primary.soft))
     return laterals
 
 
@@ -393,17 +459,38 @@ def _make_seed(rng: np.random.Generator, plan: _Plan, dish: Dish, look: PlateLoo
     )
 
 
+def _apply_root_families(
+    variation: Variation, i: int, primary: Polyline, ppm: float, seedling: Seedling
+) -> None:
+    """Faint, fading and soft primaries (before the laterals copy their look)."""
+    rng = variation.rng
+    n = len(primary.points)
+    if variation.has("faint", i):
+        primary.contrast = faint_profile(rng, n)
+        primary.soft = float(rng.uniform(0.05, 0.15)) * ppm
+        seedling.add_case("faint_root")
+    if variation.has("fading", i):
+        primary.contrast = primary.contrast * dips(rng, n, _STEP_MM)
+        seedling.add_case("fading_root")
+
+
 def grow_plants(
-    rng: np.random.Generator, config: SynthConfig, dish: Dish, look: PlateLook
+    rng: np.random.Generator,
+    config: SynthConfig,
+    dish: Dish,
+    look: PlateLook,
+    variation: Variation | None = None,
 ) -> list[Seedling]:
     """Plan and grow every plant of a plate, numbered 1..N left to right.
 
     Hard cases that the geometry decides (a root crossing its neighbour, a
     lateral ending below the tip) are labelled from the grown geometry, not
     from the plan, so the labels are true even when chance undoes the plan.
+    ``variation`` adds the plate's variation families
+    (:mod:`visionkit.synth.families`); their changes are labelled too.
     """
     seedlings: list[Seedling] = []
-    for i, plan in enumerate(_plan(rng, config, dish, look)):
+    for i, plan in enumerate(_plan(rng, config, dish, look, variation)):
         seedling = Seedling(plant=i + 1, present=plan.missing is None)
         if plan.missing:
             seedling.reason = plan.missing
@@ -417,10 +504,21 @@ def grow_plants(
         primary_dish = primary.points
         primary.points = _to_image(dish, primary_dish)
         seedling.primary = primary
+        if variation is not None:
+            _apply_root_families(variation, i, primary, dish.px_per_mm, seedling)
         seedling.laterals = _grow_laterals(rng, plan, primary_dish, primary, dish)
         seedling.hairs = _grow_hairs(rng, primary, look, dish.px_per_mm)
+        if variation is not None and (variation.has("hairless", i) or variation.has("faint", i)):
+            seedling.hairs = seedling.hairs[:0]
+            seedling.add_case("hairless")
         if plan.late:
             seedling.add_case("late_plant")
+        if variation is not None and variation.has("tiny", i):
+            seedling.add_case("tiny_plant")
+        if plan.long_lateral:
+            seedling.add_case("long_lateral")
+        if plan.shallow:
+            seedling.add_case("shallow_crossing")
         if plan.under_droplet:
             seedling.add_case("under_droplet")  # confirmed or dropped by the renderer
         if any(lat.points[:, 1].max() > primary.tip[1] + 1.0 for lat in seedling.laterals):

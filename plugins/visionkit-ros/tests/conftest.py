@@ -186,12 +186,15 @@ class RealPlate:
 
 @pytest.fixture(scope="session")
 def real_plate(tmp_path_factory: pytest.TempPathFactory) -> RealPlate:
-    """A quarter-scale synthetic plate predicted by the default model (a few seconds, once)."""
+    """A quarter-scale synthetic plate predicted by the default model (a few seconds, once).
+
+    Seed 8: all five seeds germinated, so every plant has a tip to publish.
+    """
     from visionkit import synth
     from visionkit.imageio import write_image
     from visionkit.pipeline import Predictor
 
-    plate = synth.generate_plate(7, synth.SynthConfig().scaled(0.25))
+    plate = synth.generate_plate(8, synth.SynthConfig().scaled(0.25))
     path = tmp_path_factory.mktemp("plate") / plate.name
     write_image(path, plate.image)
     prediction = Predictor(calibration="ot2").predict(path)

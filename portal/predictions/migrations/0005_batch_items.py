@@ -6,57 +6,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0003_job_reason_job_trigger_alter_job_kind'),
-        ('predictions', '0004_prediction_served_as_prediction_station'),
-        ('registry', '0003_modelversion_reference_stats_evaluation_gatecheck'),
+        ("jobs", "0003_job_reason_job_trigger_alter_job_kind"),
+        ("predictions", "0004_prediction_served_as_prediction_station"),
+        ("registry", "0003_modelversion_reference_stats_evaluation_gatecheck"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BatchItem',
+            name="BatchItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text="the file's name in storage", max_length=400)),
-                ('name', models.CharField(help_text='the file name as uploaded', max_length=255)),
-                ('chunk', models.PositiveIntegerField(help_text='the shard (django-q2 task) it was queued in')),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('claimed', 'claimed by a worker'), ('done', 'done'), ('failed', 'failed'), ('cancelled', 'cancelled')], default='pending', max_length=20)),
-                ('worker', models.CharField(blank=True, help_text='host:pid holding the claim', max_length=200)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0, help_text='claims so far')),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(help_text="the file's name in storage", max_length=400)),
+                ("name", models.CharField(help_text="the file name as uploaded", max_length=255)),
+                (
+                    "chunk",
+                    models.PositiveIntegerField(
+                        help_text="the shard (django-q2 task) it was queued in"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("claimed", "claimed by a worker"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "worker",
+                    models.CharField(
+                        blank=True, help_text="host:pid holding the claim", max_length=200
+                    ),
+                ),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0, help_text="claims so far")),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['job', 'key'],
+                "ordering": ["job", "key"],
             },
         ),
         migrations.AddField(
-            model_name='prediction',
-            name='batch_key',
-            field=models.CharField(blank=True, default='', help_text='the batch file it was made from: one prediction per (job, batch_key)', max_length=400),
+            model_name="prediction",
+            name="batch_key",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="the batch file it was made from: one prediction per (job, batch_key)",
+                max_length=400,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prediction',
-            constraint=models.UniqueConstraint(condition=models.Q(('batch_key', ''), _negated=True), fields=('job', 'batch_key'), name='one_prediction_per_batch_file'),
+            model_name="prediction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("batch_key", ""), _negated=True),
+                fields=("job", "batch_key"),
+                name="one_prediction_per_batch_file",
+            ),
         ),
         migrations.AddField(
-            model_name='batchitem',
-            name='job',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batch_items', to='jobs.job'),
+            model_name="batchitem",
+            name="job",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="batch_items",
+                to="jobs.job",
+            ),
         ),
         migrations.AddField(
-            model_name='batchitem',
-            name='prediction',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='predictions.prediction'),
+            model_name="batchitem",
+            name="prediction",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="predictions.prediction",
+            ),
         ),
         migrations.AddIndex(
-            model_name='batchitem',
-            index=models.Index(fields=['job', 'status'], name='batch_items_job_status'),
+            model_name="batchitem",
+            index=models.Index(fields=["job", "status"], name="batch_items_job_status"),
         ),
         migrations.AddConstraint(
-            model_name='batchitem',
-            constraint=models.UniqueConstraint(fields=('job', 'key'), name='one_item_per_batch_file'),
+            model_name="batchitem",
+            constraint=models.UniqueConstraint(
+                fields=("job", "key"), name="one_item_per_batch_file"
+            ),
         ),
     ]

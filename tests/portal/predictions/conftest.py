@@ -22,10 +22,15 @@ def png_bytes(array: object) -> bytes:
 
 @pytest.fixture(scope="session")
 def synthetic_plate() -> tuple[str, bytes]:
-    """A quarter-scale synthetic Hades frame with five plants: (Hades file name, PNG bytes)."""
+    """A quarter-scale synthetic Hades frame with five plants: (Hades file name, PNG bytes).
+
+    Seed 8: all five seeds germinated. (Seed 7's first seed did not: the
+    landmarks before issue 14 numbered its plants wrongly and split another
+    seedling into two, and tests here counted that as five tips.)
+    """
     from visionkit.synth import SynthConfig, generate_plate
 
-    plate = generate_plate(7, SynthConfig().scaled(0.25))
+    plate = generate_plate(8, SynthConfig().scaled(0.25))
     return plate.name if plate.name.endswith(".png") else f"{plate.name}.png", png_bytes(
         plate.image
     )

@@ -58,7 +58,7 @@ def test_a_synthetic_plate_gets_its_five_plants_and_everything_is_kept(
     assert all(0.0 <= plant["tip"]["confidence"] <= 1.0 for plant in body["plants"])
     row = Prediction.objects.get(pk=body["id"])
     assert (row.model_version, row.created_by, row.source) == (production_model, operator, "api")
-    assert (row.experiment, row.plate) == ("17-1-ROOT1", "001")
+    assert (row.experiment, row.plate) == ("18-1-ROOT1", "001")
     assert row.input_stats["dish_found"] is True
     assert 0 < row.input_stats["grey_mean"] < 255
     files = stored_files()
