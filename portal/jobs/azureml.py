@@ -69,7 +69,7 @@ def train_on_azureml(job: Job, ctx: JobContext) -> dict[str, Any]:
     from portal.registry.services import register_from_job
     from visionkit.azureml.files import write_specs
     from visionkit.azureml.plan import TRAIN_JOB_FILE, option_flags, training_files
-    from visionkit.azureml.submit import FAILED, AzureMLBackend, find_model_folder
+    from visionkit.azureml.submit import AzureMLBackend, find_model_folder
     from visionkit.costs import estimate
     from visionkit.training.tuning import SearchSpace
 
@@ -87,16 +87,14 @@ def train_on_azureml(job: Job, ctx: JobContext) -> dict[str, Any]:
     )  # fmt: skip
     write_specs(specs_dir, files)
     backend = AzureMLBackend(client_factory()(config), poll_s=settings.VISIONKIT_AZUREML_POLL_S)
-    name = backend.submit(backend.load(specs_dir / TRAIN_JOB_FILE), experiment=config.experiment)
-    ctx.log(f"submitted Azure ML job {name}")
 
     def on_poll(status: str) -> None:
-        ctx.progress(0.5 if status == "Running" else 0.1, f"Azure ML job {name}: {status}")
+        ctx.progress(0.5 if status == "Running" else 0.1, f"Azure ML job: {status}")
         ctx.check_cancelled()
 
-    finished = backend.wait(name, on_poll=on_poll)
-    if finished.status in FAILED:
-        raise RuntimeError(f"Azure ML job {name} {finished.status}: {finished.studio_url}")
+    finished = backend.run(specs_dir / TRAIN_JOB_FILE, experiment=config.experiment,
+                           on_poll=on_poll)  # fmt: skip
+    name = finished.name
     model = find_model_folder(backend.download(name, ctx.work_dir / "outputs"))
     cost = estimate(config.vm_size, finished.seconds / 3600.0, config.nodes)
     ctx.log(f"Azure ML job {name} completed: {cost.describe()}")

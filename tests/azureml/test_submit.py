@@ -47,6 +47,20 @@ def test_a_training_job_is_submitted_followed_and_its_model_downloaded(
     assert model == tmp_path / "dl" / "named-outputs" / "run" / "best"
 
 
+def test_run_submits_waits_and_names_a_failed_job(specs: Path) -> None:
+    from visionkit.azureml import AzureMLError
+
+    seen: list[str] = []
+    finished = _backend(FakeMLClient(polls_to_finish=2)).run(
+        specs / "train-job.yml", experiment="visionkit", on_poll=seen.append
+    )
+    assert (finished.status, seen) == ("Completed", ["submitted", "Running"])
+    client = FakeMLClient(polls_to_finish=1)
+    client.outcome = "Failed"
+    with pytest.raises(AzureMLError, match=r"fake-job-1 Failed: https://ml\.azure\.com/runs/"):
+        _backend(client).run(specs / "train-job.yml")
+
+
 def test_the_sweep_job_is_accepted_too(specs: Path) -> None:
     backend = _backend(FakeMLClient())
     name = backend.submit(backend.load(specs / "sweep-job.yml"))

@@ -125,6 +125,27 @@ class AzureMLBackend:
                                    " cancelled it")  # fmt: skip
             self.sleep(self.poll_s)
 
+    def run(
+        self,
+        spec: Path,
+        *,
+        experiment: str | None = None,
+        on_poll: Callable[[str], None] | None = None,
+    ) -> Finished:
+        """Load ``spec``, submit it, wait for it to end; what :meth:`wait` says.
+
+        Raises:
+            AzureMLError: the spec is refused, or the job failed or was cancelled
+                (the message names it and its studio URL).
+        """
+        name = self.submit(self.load(spec), experiment=experiment)
+        if on_poll is not None:
+            on_poll("submitted")
+        finished = self.wait(name, on_poll=on_poll)
+        if finished.status in FAILED:
+            raise AzureMLError(f"Azure ML job {name} {finished.status}: {finished.studio_url}")
+        return finished
+
     def cancel(self, name: str) -> None:
         """Ask the workspace to cancel ``name`` (logged, never raised: it may be over)."""
         try:

@@ -11,10 +11,15 @@ environments, each checked with azure-ai-ml's loaders. Without
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-__all__ = ["azureml"]
+if TYPE_CHECKING:
+    from visionkit.azureml.config import AzureMLConfig
+    from visionkit.azureml.submit import AzureMLBackend, Finished
+
+__all__ = ["azureml", "run_echoing"]
 
 
 @click.group()
@@ -58,7 +63,7 @@ def batch(
     from visionkit.azureml.config import AzureMLConfig, ml_client
     from visionkit.azureml.files import write_specs
     from visionkit.azureml.plan import BATCH_JOB_FILE, batch_files
-    from visionkit.azureml.submit import FAILED, AzureMLBackend
+    from visionkit.azureml.submit import AzureMLBackend
 
     config = AzureMLConfig.from_env().with_options(compute=compute, vm_size=vm_size, nodes=nodes)
     extra = ["--calibration", calibration] if calibration else []
@@ -72,10 +77,19 @@ def batch(
                    f"{out_dir / BATCH_JOB_FILE}")  # fmt: skip
         return
     backend = AzureMLBackend(ml_client(config))
-    name = backend.submit(backend.load(out_dir / BATCH_JOB_FILE), experiment=config.experiment)
-    click.echo(f"submitted {name} ({config.describe()}); waiting for it to end")
-    finished = backend.wait(name, on_poll=lambda status: click.echo(f"  {name}: {status}"))
-    if finished.status in FAILED:
-        raise click.ClickException(f"Azure ML job {name} {finished.status}: {finished.studio_url}")
-    folder = backend.download(name, out_dir / "predictions", output="predictions")
+    finished = run_echoing(backend, out_dir / BATCH_JOB_FILE, config)
+    folder = backend.download(finished.name, out_dir / "predictions", output="predictions")
     click.echo(f"predictions: {folder}")
+
+
+def run_echoing(backend: AzureMLBackend, spec: Path, config: AzureMLConfig) -> Finished:
+    """Submit ``spec``, echo its status until it ends; a failed job is a click error."""
+    from visionkit.azureml import AzureMLError
+
+    try:
+        return backend.run(
+            spec, experiment=config.experiment,
+            on_poll=lambda status: click.echo(f"  {spec.name} on {config.describe()}: {status}"),
+        )  # fmt: skip
+    except AzureMLError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -137,8 +137,9 @@ def _azureml(ctx: click.Context, data: str | None, out: Path, dry_run: bool) -> 
     from visionkit.azureml.config import AzureMLConfig, ml_client
     from visionkit.azureml.files import write_specs
     from visionkit.azureml.plan import SWEEP_JOB_FILE, TRAIN_JOB_FILE, option_flags, training_files
-    from visionkit.azureml.submit import FAILED, AzureMLBackend, find_model_folder
+    from visionkit.azureml.submit import AzureMLBackend, find_model_folder
     from visionkit.cli import plugin_manager
+    from visionkit.commands.azureml import run_echoing
     from visionkit.training.tuning import SearchSpace
 
     p = ctx.params
@@ -166,12 +167,8 @@ def _azureml(ctx: click.Context, data: str | None, out: Path, dry_run: bool) -> 
                    f"{out / TRAIN_JOB_FILE} (or {SWEEP_JOB_FILE} to sweep)")  # fmt: skip
         return
     backend = AzureMLBackend(ml_client(config))
-    name = backend.submit(backend.load(out / TRAIN_JOB_FILE), experiment=config.experiment)
-    click.echo(f"submitted {name} ({config.describe()}); waiting for it to end")
-    finished = backend.wait(name, on_poll=lambda status: click.echo(f"  {name}: {status}"))
-    if finished.status in FAILED:
-        raise click.ClickException(f"Azure ML job {name} {finished.status}: {finished.studio_url}")
-    model = find_model_folder(backend.download(name, out / "outputs"))
+    finished = run_echoing(backend, out / TRAIN_JOB_FILE, config)
+    model = find_model_folder(backend.download(finished.name, out / "outputs"))
     from visionkit.costs import estimate
 
     cost = estimate(config.vm_size, finished.seconds / 3600.0, config.nodes)
