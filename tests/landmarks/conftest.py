@@ -86,3 +86,25 @@ def distance(a: Point | None, b: Point) -> float:
 def dist() -> Callable[[Point | None, Point], float]:
     """:func:`distance` as a fixture."""
     return distance
+
+
+#: The seedlings' x positions and the row's height in :func:`seedling_row` scenes.
+ROW_XS = (150, 300, 450, 600, 750)
+ROW_TOP = 100
+
+
+@pytest.fixture
+def seedling_row(make_maps: Callable[..., Maps]) -> Callable[..., Maps]:
+    """``seedling_row(xs, lengths)``: maps of one row of seedlings at ``ROW_TOP``, each
+    with a straight primary root of its length (px) below it."""
+
+    def build(
+        xs: tuple[int, ...] = ROW_XS, lengths: tuple[int, ...] = (400, 500, 600, 450, 350)
+    ) -> Maps:
+        maps = make_maps()
+        for x, length in zip(xs, lengths, strict=True):
+            maps.seedling(x, ROW_TOP)
+            maps.line([(x, ROW_TOP + 2), (x, ROW_TOP + length)], width=3)
+        return maps
+
+    return build

@@ -8,20 +8,12 @@ import pytest
 from visionkit.landmarks import find_plants
 from visionkit.landmarks.row import COUNT_FACTOR, count_factor, row_factors
 
-XS = (150, 300, 450, 600, 750)
+XS = (150, 300, 450, 600, 750)  # seedling_row's defaults (conftest)
 TOP = 100
 
 
-def _plate(make_maps, xs=XS, lengths=(400, 500, 600, 450, 350)):
-    maps = make_maps()
-    for x, length in zip(xs, lengths, strict=True):
-        maps.seedling(x, TOP)
-        maps.line([(x, TOP + 2), (x, TOP + length)], width=3)
-    return maps
-
-
-def test_a_phantom_on_the_dish_wall_is_not_a_plant_and_the_tiny_real_one_is(make_maps, dist):
-    maps = _plate(make_maps, xs=(150, 300, 450, 600), lengths=(400, 500, 600, 450))
+def test_a_phantom_on_the_dish_wall_is_not_a_plant_and_the_tiny_real_one_is(seedling_row, dist):
+    maps = seedling_row(xs=(150, 300, 450, 600), lengths=(400, 500, 600, 450))
     # The rim, called shoot at the top and root down to the dish's bottom corner.
     maps.line([(8, 60), (10, 140)], width=8, layer="shoot")
     maps.line([(10, 142), (12, 880)], width=4)
@@ -47,8 +39,8 @@ def test_a_wall_given_as_the_dish_box_is_respected_inside_bigger_maps(make_maps)
     assert [round(p.x) for p in inside] == [300, 450]
 
 
-def test_a_split_seedling_is_one_plant_and_the_next_seedling_is_still_found(make_maps, dist):
-    maps = _plate(make_maps)
+def test_a_split_seedling_is_one_plant_and_the_next_seedling_is_still_found(seedling_row, dist):
+    maps = seedling_row()
     # Plant 2's leaves broken off 4 mm above its hypocotyl and seed.
     maps.shoot[TOP - 30 : TOP - 3, 280:320] = 0.0
     maps.line([(300, TOP - 3), (300, TOP - 12)], width=3, layer="shoot")
@@ -114,8 +106,8 @@ def test_a_shallow_crossing_keeps_each_plants_own_tip_or_doubts_the_cut_one(make
     assert dist(left.tip, (430, TOP + 520)) <= 3.0 or left.tip_confidence < 0.5
 
 
-def test_a_shoot_without_its_own_root_makes_its_neighbours_less_sure(make_maps):
-    maps = _plate(make_maps)
+def test_a_shoot_without_its_own_root_makes_its_neighbours_less_sure(seedling_row):
+    maps = seedling_row()
     clean = {p.plant: p.tip_confidence for p in maps.find()}
     maps.root[:, 400:500] = 0.0  # plant 3 has no root
 
@@ -140,8 +132,8 @@ def test_a_tiny_plant_is_not_a_confident_tip(make_maps):
     assert plant.tip_confidence < 0.8
 
 
-def test_fewer_plants_than_sown_lowers_every_tip(make_maps):
-    maps = _plate(make_maps)
+def test_fewer_plants_than_sown_lowers_every_tip(seedling_row):
+    maps = seedling_row()
 
     four = maps.find(expected_plants=6)
 
@@ -162,8 +154,8 @@ def test_a_plant_off_the_evenly_spaced_row_is_doubted():
     assert low[0] == 1.0
 
 
-def test_a_bad_faint_threshold_is_refused(make_maps):
-    maps = _plate(make_maps)
+def test_a_bad_faint_threshold_is_refused(seedling_row):
+    maps = seedling_row()
 
     with pytest.raises(ValueError, match="faint_threshold"):
         maps.find(faint_threshold=0.8)

@@ -8,20 +8,12 @@ import pytest
 from visionkit.landmarks import find_plants
 from visionkit.landmarks.row import COUNT_FACTOR, pick_row
 
-XS = (150, 300, 450, 600, 750)
+XS = (150, 300, 450, 600, 750)  # seedling_row's defaults (conftest)
 TOP = 100
 
 
-def _row(make_maps, xs=XS, lengths=(400, 500, 600, 450, 350)):
-    maps = make_maps()
-    for x, length in zip(xs, lengths, strict=True):
-        maps.seedling(x, TOP)
-        maps.line([(x, TOP + 2), (x, TOP + length)], width=3)
-    return maps
-
-
-def test_a_heavy_blob_near_the_rim_beside_the_row_is_not_a_plant(make_maps):
-    maps = _row(make_maps)
+def test_a_heavy_blob_near_the_rim_beside_the_row_is_not_a_plant(seedling_row):
+    maps = seedling_row()
     # Heavier than any seedling, at the row's height, 5 mm inside the wall's limit.
     cv2.circle(maps.shoot, (815, TOP - 15), 14, 0.95, -1)
 
@@ -32,8 +24,8 @@ def test_a_heavy_blob_near_the_rim_beside_the_row_is_not_a_plant(make_maps):
     assert all(p.components["tip_count"] == 1.0 for p in plants)
 
 
-def test_a_heavy_debris_blob_just_below_the_row_does_not_push_out_a_seedling(make_maps):
-    maps = _row(make_maps)
+def test_a_heavy_debris_blob_just_below_the_row_does_not_push_out_a_seedling(seedling_row):
+    maps = seedling_row()
     # Within the row's height tolerance (8 mm below), between plants 2 and 3, heavy.
     cv2.circle(maps.shoot, (380, TOP + 80), 16, 0.95, -1)
 
@@ -42,9 +34,9 @@ def test_a_heavy_debris_blob_just_below_the_row_does_not_push_out_a_seedling(mak
     assert [round(p.x) for p in anchors] == list(XS)
 
 
-def test_the_heaviest_five_would_have_taken_the_debris(make_maps):
+def test_the_heaviest_five_would_have_taken_the_debris(seedling_row):
     """The scene above is a real test of the row: by mass alone the debris wins a place."""
-    maps = _row(make_maps)
+    maps = seedling_row()
     cv2.circle(maps.shoot, (380, TOP + 80), 16, 0.95, -1)
     masses = sorted((p.mass for p in find_plants(maps.shoot, maps.seed, expected=6)), reverse=True)
 
@@ -54,8 +46,8 @@ def test_the_heaviest_five_would_have_taken_the_debris(make_maps):
     assert debris[0].mass in masses[:5]
 
 
-def test_a_missing_seedling_at_the_rows_end_leaves_four_numbered_left_to_right(make_maps):
-    maps = _row(make_maps, xs=XS[:4], lengths=(400, 500, 600, 450))
+def test_a_missing_seedling_at_the_rows_end_leaves_four_numbered_left_to_right(seedling_row):
+    maps = seedling_row(xs=XS[:4], lengths=(400, 500, 600, 450))
     cv2.circle(maps.shoot, (450, TOP + 300), 20, 0.95, -1)  # debris far below: a speck on the agar
 
     plants = maps.find()
