@@ -6,6 +6,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -115,6 +116,7 @@ def test_a_root_without_a_tip_found_says_why() -> None:
         length_px = None
         reason = None
         anchor = (10.0, 10.0)
+        components: ClassVar[dict[str, float]] = {}
 
     from visionkit.inference import segment_image
 
@@ -351,6 +353,7 @@ def test_a_length_without_a_path_is_rescaled_to_input_pixels() -> None:
         length_px = 50.0
         reason = None
         anchor = (50.0, 25.0)
+        components: ClassVar[dict[str, float]] = {}
 
     seg = segment_image(band_model(scale=0.5), draw_plate().image, backend="torch")
     (plant,), _ = predict_module._plants(seg, [Short()], 1)  # type: ignore[list-item]

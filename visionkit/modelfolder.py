@@ -78,6 +78,10 @@ class ModelConfig:
             what it sees relative to the image; predictions read its maps at
             ``p + map_offset`` (:mod:`visionkit.inference.offset`). Fitted on
             held-out plates by ``visionkit evaluate --fit-masks``.
+        tip_calibration: the fitted strengths of the tip confidence's
+            doubts (:class:`~visionkit.landmarks.tip_calibration.TipCalibration`
+            as a dict); empty: the raw product of the factors. Fitted on
+            held-out plates by ``visionkit evaluate --fit-tips``.
         name: registry name, e.g. ``"root-unet"``.
         version: registry version.
         extra: anything else worth keeping (data version, metrics).
@@ -93,6 +97,7 @@ class ModelConfig:
     temperature: float = 1.0
     mask_thresholds: dict[str, float] = field(default_factory=dict)
     map_offset: tuple[float, float] = (0.0, 0.0)
+    tip_calibration: dict[str, Any] = field(default_factory=dict)
     name: str = "visionkit-model"
     version: str = "0"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -126,6 +131,13 @@ class ModelConfig:
 
             try:
                 data["map_offset"] = validate_offset(data["map_offset"])
+            except ValueError as exc:
+                raise ModelError(f"{source}: {exc}") from exc
+        if data.get("tip_calibration"):
+            from visionkit.landmarks.tip_calibration import TipCalibration
+
+            try:
+                TipCalibration.from_dict(data["tip_calibration"])
             except ValueError as exc:
                 raise ModelError(f"{source}: {exc}") from exc
         return cls(**data)

@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from visionkit.inference.runtime import Runtime
     from visionkit.inference.segment import SegmentationResult
     from visionkit.landmarks import Landmarks, PlantLandmarks
+    from visionkit.landmarks.tip_calibration import TipCalibration
     from visionkit.modelfolder import SavedModel
     from visionkit.sources.base import Source
 
@@ -236,18 +237,35 @@ def _input_length(seg: SegmentationResult, found: PlantLandmarks) -> float | Non
     return float(found.length_px) / float(np.mean(seg.scale_xy))
 
 
+def _tip_calibration(config: Mapping[str, Any]) -> TipCalibration | None:
+    """The model's fitted tip calibration, or ``None`` (the raw product of the factors)."""
+    if not config:
+        return None
+    from visionkit.landmarks.tip_calibration import TipCalibration
+
+    return TipCalibration.from_dict(config)
+
+
+def _tip_factors(item: PlantLandmarks) -> dict[str, float]:
+    """The ``tip_*`` factors of a plant's tip confidence."""
+    return {k: float(v) for k, v in item.components.items() if k.startswith("tip_")}
+
+
 def _plants(
     seg: SegmentationResult,
     found: Sequence[PlantLandmarks],
     expected_plants: int,
     image: np.ndarray | None = None,
+    tips: TipCalibration | None = None,
 ) -> tuple[list[Plant], list[str]]:
     """Landmarks as contract plants in input pixels, numbered left to right, and warnings.
 
     With the input ``image`` (and a known resolution), the tips of short roots
     are placed on it at full resolution
     (:func:`visionkit.landmarks.fine_tip.refine_short_tips`): a late seedling's
-    root is a few working pixels, and its map ends where the blur does.
+    root is a few working pixels, and its map ends where the blur does. With
+    ``tips`` (the model's fitted doubts), each tip's confidence is the
+    calibrated chance that it lies within 1 mm, not the raw product.
     """
     warnings: list[str] = []
     if not found:
@@ -268,10 +286,12 @@ def _plants(
     plants: list[Plant] = []
     for number, item in enumerate(ordered, start=1):
         refined = fine[number - 1]
+        factors = _tip_factors(item)
+        sure = item.tip_confidence if tips is None or item.tip is None else tips.apply(factors)
         tip = (
-            Keypoint(float(refined[0]), float(refined[1]), _clip01(item.tip_confidence))
+            Keypoint(float(refined[0]), float(refined[1]), _clip01(sure))
             if refined is not None
-            else _keypoint(seg, item.tip, item.tip_confidence)
+            else _keypoint(seg, item.tip, sure)
         )
         start = _keypoint(seg, item.start, item.start_confidence)
         length = _input_length(seg, item) if tip is not None else None
@@ -284,6 +304,7 @@ def _plants(
                 primary_root_length_px=length,
                 primary_root_length_mm=length * mm_per_px if length and mm_per_px else None,
                 reason=reason,
+                tip_factors=factors,
             )
         )
     with_tip = sum(p.tip is not None for p in plants)
@@ -428,7 +449,11 @@ class Predictor:
             if settings.plant_roots_only:
                 seg = dataclasses.replace(seg, root_support=found.root_support)
             plants, plant_warnings = _plants(
-                seg, found.plants, settings.expected_plants, image=image
+                seg,
+                found.plants,
+                settings.expected_plants,
+                image=image,
+                tips=_tip_calibration(self.model.config.tip_calibration),
             )
             step.set_attribute("visionkit.tips", sum(p.tip is not None for p in plants))
         landmarks_ms = (time.perf_counter() - landmarks_start) * 1000.0

@@ -82,7 +82,10 @@ class Plant:
     """One seedling: its primary-root start and tip, and the root's length.
 
     A plant whose root was not found keeps ``tip=None`` and says why in
-    ``reason``.
+    ``reason``. ``tip_factors`` holds the raw factors the tip's confidence
+    was made from (:mod:`visionkit.landmarks.confidence`); it is not part of
+    the contract's JSON, but what evaluation fits the doubts' strengths on
+    (:mod:`visionkit.landmarks.tip_calibration`).
     """
 
     plant: int
@@ -92,6 +95,7 @@ class Plant:
     primary_root_length_mm: float | None = None
     robot: RobotPoint | None = None
     reason: str | None = None
+    tip_factors: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's per-plant object."""

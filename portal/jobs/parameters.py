@@ -68,6 +68,14 @@ def _flag(key: str, value: Any) -> Any:
     return value
 
 
+def _share(key: str, value: Any) -> Any:
+    """A share in [0, 1), such as a risk."""
+    _number(0.0)(key, value)
+    if value >= 1:
+        raise PortalError(f"parameter {key} must be below 1, not {value!r}")
+    return value
+
+
 def _text(key: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise PortalError(f"parameter {key} must be text, not {value!r}")
@@ -81,6 +89,8 @@ _EVALUATE: dict[str, Callable[[str, Any], Any]] = {
     "match_distance_mm": _number(0.0),
     "fit_temperature": _flag,
     "fit_masks": _flag,
+    "fit_tips": _flag,
+    "tip_risk": _share,
     "bins": _whole(2),
 }
 _PREDICT: dict[str, Callable[[str, Any], Any]] = {"calibration": _text, "tta": _flag}

@@ -154,3 +154,39 @@ def test_warnings_name_the_plate_they_are_about(
     assert warnings  # a random model finds too few plants on every plate
     assert all(w.startswith(("plate_a.png: ", "plate_b.png: ")) for w in warnings), warnings
     assert any(w.startswith("plate_b.png: ") for w in warnings)
+
+
+def test_fit_tips_says_why_it_fitted_nothing_on_two_plates(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model, data = setup
+    code, output = _run(
+        "--model", str(model), "--data", str(data), "--out", str(tmp_path),
+        "--backend", "torch", "--no-track", "--no-progress", "--fit-tips",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "tip confidences not fitted: fitting tip confidences needs at least 20 tips" in output
+    assert not (tmp_path / "calibrated_model").exists()
+
+
+def test_a_tip_fit_is_printed_strength_by_strength(capsys: pytest.CaptureFixture[str]) -> None:
+    from visionkit.commands.evaluate import _echo_tip_fit
+    from visionkit.landmarks.tip_calibration import TipSample, fit_tip_calibration
+
+    samples = [
+        TipSample({"tip_size": 0.3 + 0.7 * (i % 2)}, i % 2 == 1 or i % 10 == 0) for i in range(40)
+    ]
+    fitted = fit_tip_calibration(samples)
+    _echo_tip_fit({"tips": 40, "fitted": fitted.to_dict(), "model_copy": "out/calibrated_model"})
+    output = capsys.readouterr().out
+    assert "tip doubts fitted on 40 tips (16 beyond 1 mm)" in output
+    assert f"tip_size        strength {fitted.weights['tip_size']:.3f}" in output
+    assert "calibrated  confident tips" in output
+    assert "calibrated model: out/calibrated_model" in output
+
+
+def test_tip_risk_without_fit_tips_is_a_usage_error(setup: tuple[Path, Path]) -> None:
+    model, data = setup
+    code, output = _run("--model", str(model), "--data", str(data), "--tip-risk", "0.01")
+    assert code == 2
+    assert "--tip-risk needs --fit-tips" in output

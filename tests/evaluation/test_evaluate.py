@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.helpers.plates import draw_labelled_plate, write_plate
@@ -294,3 +296,52 @@ def test_on_plate_reports_each_plate_and_its_exception_stops_the_run(
         evaluate(oracle_model, drawn_folder, out_dir=tmp_path / "b", tracker=Tracker(),
                  settings=TORCH, plots=False, progress=False, on_plate=stop)  # fmt: skip
     assert not (tmp_path / "b" / "report.json").exists()
+
+
+def test_fit_tips_learns_that_confident_tips_are_often_off_and_the_model_believes_it(
+    oracle_model: SavedModel, tmp_path: Path
+) -> None:
+    # Eight plates of three plants; on every plate the truth moves two tips by
+    # 3 mm: the oracle's tips are all "sure" by their factors, yet 16 of 24 are off.
+    for index in range(8):
+        plate = draw_labelled_plate()
+        truth = json.loads(json.dumps(plate.plants))
+        for record in truth[:2]:
+            record["tip"]["y"] += 30.0
+        write_plate(tmp_path / "data", f"plate_{index}", plate, landmarks=truth)
+    common = {"tracker": Tracker(), "settings": TORCH, "progress": False, "plots": False}
+    before = evaluate(
+        oracle_model, tmp_path / "data", out_dir=tmp_path / "a", fit_tips=True, **common
+    )
+    assert before.landmarks is not None
+    assert before.landmarks["n_confident_tips"] == 24  # the raw product trusts every tip
+    fit = before.tip_calibration
+    assert fit is not None
+    assert fit["tips"] == 24
+    calibration = fit["fitted"]
+    assert calibration["fitted_on"]["tips_off"] == 16
+    assert calibration["fitted_on"]["calibrated"]["confident_tips"] == 0
+    assert "tip_prob" in calibration["weights"]
+    assert EvaluationReport.read_json(tmp_path / "a" / "report.json").tip_calibration == fit
+
+    config = replace(oracle_model.config, tip_calibration=calibration)
+    calibrated = SavedModel(oracle_model.module, config, oracle_model.path, oracle_model.sha256)
+    after = evaluate(calibrated, tmp_path / "data", out_dir=tmp_path / "b", **common)
+    assert after.landmarks is not None
+    assert after.landmarks["n_confident_tips"] == 0
+    # about one tip in three is right, and the calibrated confidences say so
+    confidences = [p["tip_confidence"] for p in after.plants]
+    assert np.mean(confidences) == pytest.approx(8 / 24, abs=0.1)
+
+
+def test_fit_tips_on_too_few_tips_says_why_and_writes_no_model(
+    tiny_model_folder: Path, drawn_folder: Path, tmp_path: Path
+) -> None:
+    model = load_model(tiny_model_folder)
+    report = evaluate(model, drawn_folder, out_dir=tmp_path, tracker=Tracker(), settings=TORCH,
+                      progress=False, plots=False, fit_tips=True)  # fmt: skip
+    fit = report.tip_calibration
+    assert fit is not None
+    assert "fitted" not in fit
+    assert "at least 20 tips" in fit["error"]
+    assert not (tmp_path / CALIBRATED_MODEL_DIR).exists()

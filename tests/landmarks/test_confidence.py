@@ -7,6 +7,7 @@ import pytest
 
 from visionkit.landmarks.confidence import (
     agreement_factors,
+    ahead_factor,
     mean_along,
     start_confidence,
     tip_confidence,
@@ -92,3 +93,26 @@ def test_a_start_away_from_the_seedling_is_less_confident():
     )
     assert lonely == 0.0
     assert lonely_parts["start_shoot"] == 0.0
+
+
+def _vertical_root(top: int, bottom: int, *, shape: tuple[int, int] = (200, 60)) -> np.ndarray:
+    prob = np.zeros(shape, np.float32)
+    prob[top:bottom, 29:32] = 0.95
+    return prob
+
+
+def test_root_going_on_after_a_gap_lowers_tip_ahead_and_a_clean_end_does_not() -> None:
+    ppm = 10.0
+    path = np.stack([np.full(60, 30.0), np.arange(20, 80, dtype=np.float64)], axis=1)
+    clean = _vertical_root(20, 80)
+    assert ahead_factor(clean, path, ppm) == pytest.approx(1.0)
+    # the root fades for 2 mm below the tip and comes back: the tip may be cut short
+    gapped = clean.copy()
+    gapped[100:160, 29:32] = 0.6
+    assert ahead_factor(gapped, path, ppm) == pytest.approx(0.4, abs=1e-6)
+    # root beside the course, 2.7 mm to the side, is outside the 20-degree cone
+    beside = clean.copy()
+    beside[100:160, 0:3] = 0.9
+    assert ahead_factor(beside, path, ppm) == pytest.approx(1.0)
+    # a tip at the image's edge, or a one-point path, has nothing ahead to judge
+    assert ahead_factor(_vertical_root(20, 200), path[:1], ppm) == 1.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -67,6 +67,23 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     ),
 )
 @click.option(
+    "--fit-tips",
+    is_flag=True,
+    help=(
+        "Fit how strongly each doubt lowers a tip's confidence (held-out plates!); "
+        "written to OUT/calibrated_model."
+    ),
+)
+@click.option(
+    "--tip-risk",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=None,
+    help=(
+        "With --fit-tips: lower the fitted confidences until at most this share of the "
+        "confident tips (>= 0.8) are off on these plates [default: calibrated chances]."
+    ),
+)
+@click.option(
     "--check",
     is_flag=True,
     help="Exit with status 1 when a target FAILs (a gate for CI or retraining).",
@@ -88,6 +105,8 @@ def evaluate(
     backend: str,
     fit_temperature: bool,
     fit_masks: bool,
+    fit_tips: bool,
+    tip_risk: float | None,
     check: bool,
     no_track: bool,
     as_json: bool,
@@ -101,6 +120,8 @@ def evaluate(
     targets. Logged to MLflow (experiment "evaluation") unless --no-track.
     """
     # checked (a usage error) before the evaluation stack is even imported
+    if tip_risk is not None and not fit_tips:
+        raise click.UsageError("--tip-risk needs --fit-tips")
     settings = predict_settings(
         backend=backend, scale=scale, tta=tta, refine=refine, all_roots=all_roots
     )
@@ -117,6 +138,8 @@ def evaluate(
         limit=limit,
         fit_temperature=fit_temperature,
         fit_masks=fit_masks,
+        fit_tips=fit_tips,
+        tip_risk=tip_risk,
         progress=not no_progress and not as_json,
         pm=pm,
     )
@@ -157,10 +180,38 @@ def evaluate(
                 )
         if fit.get("model_copy"):
             click.echo(f"calibrated model: {fit['model_copy']}")
+    if report.tip_calibration is not None:
+        _echo_tip_fit(report.tip_calibration)
     click.echo(f"\nreport: {out_dir / 'report.json'}")
     if report.mlflow_run_id:
         click.echo(f"MLflow run: {report.mlflow_run_id}")
     _exit_on_failure(report, check)
+
+
+def _echo_tip_fit(fit: dict[str, Any]) -> None:
+    """Print the fitted doubt strengths and what they change on the fitting plates."""
+    if "fitted" not in fit:
+        click.echo(f"\ntip confidences not fitted: {fit.get('error')}")
+        return
+    fitted = fit["fitted"]
+    on = fitted["fitted_on"]
+    shift = on.get("intercept_shift") or 0.0
+    lowered = f" (lowered by {-shift:.3f} for a risk of {on['risk']})" if shift else ""
+    click.echo(
+        f"\ntip doubts fitted on {on['tips']} tips ({on['tips_off']} beyond 1 mm): "
+        f"intercept {fitted['intercept']:+.3f}{lowered}"
+    )
+    for name, weight in sorted(fitted["weights"].items()):
+        click.echo(f"  {name:<15} strength {weight:.3f}")
+    for label in ("raw", "calibrated"):
+        part = on[label]
+        click.echo(
+            f"  {label:<11} confident tips {part['confident_tips']}, "
+            f"{part['confident_off']} of them beyond 1 mm, right and confident "
+            f"{100 * part['confident_right_share']:.1f} % of the tips"
+        )
+    if fit.get("model_copy"):
+        click.echo(f"calibrated model: {fit['model_copy']}")
 
 
 def _exit_on_failure(report: EvaluationReport, check: bool) -> None:

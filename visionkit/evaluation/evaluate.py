@@ -41,6 +41,14 @@ mask thresholds (``fit_masks=True``)
     plates are run a second time under it and the thresholds counted again,
     so the copy's thresholds fit its offset. Fit on held-out plates, not on
     the test set the model is then judged on.
+tip doubts (``fit_tips=True``)
+    every predicted tip's raw confidence factors, with whether it landed
+    within the tolerance of its true tip (a plant matching no true plant
+    counts as off), fit the strength of each doubt
+    (:func:`~visionkit.landmarks.tip_calibration.fit_tip_calibration`),
+    written into the same copy of the model as ``tip_calibration``: its tips'
+    confidences then read as the chance of lying within 1 mm. Held-out
+    plates only, like the rest.
 
 ``out_dir`` receives ``report.json``, ``summary.txt``, ``per_class.png``,
 ``reliability.png`` and ``tip_errors.png``; the run is logged to MLflow in
@@ -72,7 +80,7 @@ from visionkit.evaluation.landmark_metrics import (
     plant_errors,
     summarize_landmarks,
 )
-from visionkit.evaluation.matching import PlantPoints, match_plants
+from visionkit.evaluation.matching import Matching, PlantPoints, match_plants
 from visionkit.evaluation.report import EvaluationReport
 from visionkit.exceptions import ModelError
 from visionkit.settings import PredictSettings
@@ -83,6 +91,7 @@ if TYPE_CHECKING:
     from visionkit.data import HadesDataset, Manifest
     from visionkit.data.dataset import Sample
     from visionkit.inference.segment import SegmentationResult
+    from visionkit.landmarks.tip_calibration import TipSample
     from visionkit.modelfolder import SavedModel
     from visionkit.pipeline import Predictor
     from visionkit.prediction import Plant
@@ -204,6 +213,7 @@ def _write_calibrated_copy(
     temperature: float | None,
     mask_thresholds: dict[str, float] | None,
     map_offset: tuple[float, float] | None = None,
+    tip_calibration: dict[str, Any] | None = None,
 ) -> Path | None:
     """Copy the model folder with the fitted values in its config; ``None`` without a folder."""
     import json
@@ -235,6 +245,12 @@ def _write_calibrated_copy(
                 f"\n\nMap offset set to {list(map_offset)} working pixels by `visionkit "
                 f"evaluate --fit-masks` (was {list(model.config.map_offset)}).\n"
             )
+        if tip_calibration is not None:
+            card += (
+                f"\n\nTip confidences calibrated by `visionkit evaluate --fit-tips`: "
+                f"intercept {tip_calibration['intercept']:.3f}, doubt strengths "
+                f"{tip_calibration['weights']}.\n"
+            )
         (target / MODEL_CARD_FILE).write_text(card, encoding="utf-8")
     config = model.config
     if temperature is not None:
@@ -243,6 +259,8 @@ def _write_calibrated_copy(
         config = replace(config, mask_thresholds={**config.mask_thresholds, **mask_thresholds})
     if map_offset is not None:
         config = replace(config, map_offset=(float(map_offset[0]), float(map_offset[1])))
+    if tip_calibration is not None:
+        config = replace(config, tip_calibration=dict(tip_calibration))
     (target / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n", "utf-8")
     return target
 
@@ -283,6 +301,30 @@ class _Scoring:
         }
 
 
+def _tip_samples(
+    matching: Matching, plants: list[Plant], tolerance_mm: float, mm_per_px: float | None
+) -> list[TipSample]:
+    """Each predicted tip's factors and whether it lies within ``tolerance_mm`` of its true tip."""
+    from visionkit.landmarks.tip_calibration import TipSample
+
+    if not mm_per_px:
+        return []
+    factors = {p.plant: p.tip_factors for p in plants if p.tip is not None}
+    samples = []
+    for pair in matching.pairs:
+        truth, pred = pair.truth, pair.predicted
+        if pred.tip is None or pred.plant not in factors or truth.tip is None:
+            continue
+        off = math.dist(truth.tip, pred.tip) * mm_per_px
+        samples.append(TipSample(factors[pred.plant], off <= tolerance_mm))
+    samples += [
+        TipSample(factors[p.plant], False)
+        for p in matching.spurious
+        if p.tip is not None and p.plant in factors
+    ]
+    return samples
+
+
 def _score_landmarks(
     sample: Sample,
     plants: list[Plant],
@@ -290,8 +332,9 @@ def _score_landmarks(
     *,
     tolerance_mm: float,
     match_distance_mm: float,
-) -> tuple[list[PlantError], list[float | None], int, float | None, int | None]:
-    """A plate's per-plant errors, spurious tip confidences, predictions, scale and far tips."""
+) -> tuple[list[PlantError], list[float | None], int, float | None, int | None, list[TipSample]]:
+    """A plate's per-plant errors, spurious tip confidences, predictions, scale, far tips
+    and tip samples (for ``fit_tips``)."""
     landmarks = sample.landmarks or {}
     mm_per_px = (landmarks.get("dish") or {}).get("mm_per_px") or seg.mm_per_px
     mm_per_px = float(mm_per_px) if mm_per_px else None
@@ -304,7 +347,8 @@ def _score_landmarks(
     )
     spurious = [p.tip_confidence for p in matching.spurious]
     far = far_tips(matching, mm_per_px=mm_per_px)
-    return errors, spurious, len(predicted), mm_per_px, far
+    tips = _tip_samples(matching, plants, tolerance_mm, mm_per_px)
+    return errors, spurious, len(predicted), mm_per_px, far, tips
 
 
 def _finite(values: dict[str, float]) -> dict[str, float | None]:
@@ -321,6 +365,8 @@ def evaluate(
     limit: int | None = None,
     fit_temperature: bool = False,
     fit_masks: bool = False,
+    fit_tips: bool = False,
+    tip_risk: float | None = None,
     tolerance_mm: float = TOLERANCE_MM,
     confident: float = CONFIDENT_TIP,
     match_distance_mm: float = 5.0,
@@ -350,6 +396,10 @@ def evaluate(
             of the model to ``out_dir/calibrated_model``.
         fit_masks: fit each class's mask threshold (see the module
             docstring); written into the same copy of the model.
+        fit_tips: fit the strength of each doubt about a tip (see the module
+            docstring); written into the same copy of the model.
+        tip_risk: with ``fit_tips``, the share of confident tips the fit
+            may leave off on these plates (``None``: calibrated chances).
         tolerance_mm: the robot's tolerance (1 mm).
         confident: tip confidence from which a tip counts as confident (0.8).
         match_distance_mm: farthest a predicted plant's start may be from a
@@ -402,7 +452,8 @@ def evaluate(
     try:
         report = _evaluate_plates(
             predictor, dataset, count, scoring,
-            fit_temperature=fit_temperature, fit_masks=fit_masks, on_plate=on_plate,
+            fit_temperature=fit_temperature, fit_masks=fit_masks, fit_tips=fit_tips,
+            tip_risk=tip_risk, on_plate=on_plate,
         )  # fmt: skip
         if report.mask_thresholds is not None:
             report.mask_thresholds = _thresholds_under_fitted_offset(
@@ -471,8 +522,8 @@ def _write_fitted_copy(report: EvaluationReport, model: SavedModel, out: Path) -
 
     Each fit in the report records where the copy went (``model_copy``).
     """
-    temperature, masks = report.temperature, report.mask_thresholds
-    if temperature is None and masks is None:
+    temperature, masks, tips = report.temperature, report.mask_thresholds, report.tip_calibration
+    if temperature is None and masks is None and (tips is None or "fitted" not in tips):
         return
     copy = _write_calibrated_copy(
         model,
@@ -480,8 +531,9 @@ def _write_fitted_copy(report: EvaluationReport, model: SavedModel, out: Path) -
         temperature=None if temperature is None else temperature["fitted"],
         mask_thresholds=None if masks is None else masks["fitted"],
         map_offset=None if masks is None else masks["map_offset"]["fitted"],
+        tip_calibration=None if tips is None else tips.get("fitted"),
     )
-    for fit in (temperature, masks):
+    for fit in (temperature, masks, tips):
         if fit is not None:
             fit["model_copy"] = None if copy is None else str(copy)
 
@@ -505,6 +557,8 @@ class _PlateScores:
         count: int,
         fit_temperature: bool,
         fit_masks: bool,
+        fit_tips: bool = False,
+        tip_risk: float | None = None,
     ) -> None:
         from visionkit.evaluation.mask_fit import MaskThresholdFit
         from visionkit.training.metrics import ConfusionMatrix
@@ -513,6 +567,8 @@ class _PlateScores:
         self.temperature = temperature
         self.fit_temperature = fit_temperature
         self.mask_fit = MaskThresholdFit(scoring.classes) if fit_masks else None
+        self.tip_samples: list[TipSample] | None = [] if fit_tips else None
+        self.tip_risk = tip_risk
         self.total = ConfusionMatrix(len(scoring.classes))
         self.reliability = ReliabilityAccumulator(scoring.bins)
         self.samples = _TemperatureSamples(per_plate=max(1, TEMPERATURE_PIXELS // max(count, 1)))
@@ -560,7 +616,7 @@ class _PlateScores:
     ) -> dict[str, Any]:
         """Match and score one plate's plants; returns the plate's landmark record."""
         self.with_landmarks += 1
-        errors, spurious, predicted, mm_per_px, far = _score_landmarks(
+        errors, spurious, predicted, mm_per_px, far, tips = _score_landmarks(
             sample,
             plants,
             seg,
@@ -569,6 +625,8 @@ class _PlateScores:
         )
         self.errors += errors
         self.spurious += spurious
+        if self.tip_samples is not None:
+            self.tip_samples += tips
         self.n_predicted += predicted
         if far is not None:
             self.far_tips = (self.far_tips or 0) + far
@@ -601,6 +659,11 @@ class _PlateScores:
         if self.mask_fit is not None and self.mask_fit.counts:
             config = model.config
             thresholds = self.mask_fit.result(dict(config.mask_thresholds), config.map_offset)
+        tips = (
+            None
+            if self.tip_samples is None
+            else _fit_tips(self.tip_samples, self.scoring, self.tip_risk)
+        )
         return EvaluationReport(
             model={},
             data={},
@@ -614,8 +677,23 @@ class _PlateScores:
             calibration=self.reliability.result().to_dict(),
             temperature=fitted,
             mask_thresholds=thresholds,
+            tip_calibration=tips,
             created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         )
+
+
+def _fit_tips(
+    samples: list[TipSample], scoring: _Scoring, risk: float | None = None
+) -> dict[str, Any]:
+    """The report's ``tip_calibration`` entry: the fit, or why there is none."""
+    from visionkit.landmarks.tip_calibration import fit_tip_calibration
+
+    try:
+        fitted = fit_tip_calibration(samples, confident=scoring.confident, risk=risk)
+    except ValueError as exc:
+        logger.warning("tip confidences not fitted: %s", exc)
+        return {"tips": len(samples), "error": str(exc)}
+    return {"tips": len(samples), "fitted": fitted.to_dict()}
 
 
 def _evaluate_plates(
@@ -626,6 +704,8 @@ def _evaluate_plates(
     *,
     fit_temperature: bool,
     fit_masks: bool,
+    fit_tips: bool = False,
+    tip_risk: float | None = None,
     on_plate: Callable[[int, int], None] | None = None,
 ) -> EvaluationReport:
     """Run and score the first ``count`` plates, with a progress bar and ``on_plate`` calls."""
@@ -637,6 +717,8 @@ def _evaluate_plates(
         count=count,
         fit_temperature=fit_temperature,
         fit_masks=fit_masks,
+        fit_tips=fit_tips,
+        tip_risk=tip_risk,
     )
     bar = tqdm(total=count, unit="plate", desc="evaluate", disable=not scoring.progress)
     try:

@@ -160,6 +160,9 @@ class EvaluationReport:
         temperature: the fitted temperature, when asked for.
         mask_thresholds: the fitted mask thresholds and F1 per threshold,
             when asked for (:mod:`~visionkit.evaluation.mask_fit`).
+        tip_calibration: the fitted strengths of the tip doubts, when asked
+            for (:mod:`~visionkit.landmarks.tip_calibration`): ``tips``, and
+            ``fitted`` (the model's new ``tip_calibration``) or ``error``.
         targets: each target's value and status.
         files: what was written (name -> path).
         created_at: when (UTC, ISO 8601).
@@ -178,6 +181,7 @@ class EvaluationReport:
     calibration: dict[str, Any] = field(default_factory=dict)
     temperature: dict[str, Any] | None = None
     mask_thresholds: dict[str, Any] | None = None
+    tip_calibration: dict[str, Any] | None = None
     targets: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
@@ -254,6 +258,7 @@ class EvaluationReport:
                 "calibration": self.calibration,
                 "temperature": self.temperature,
                 "mask_thresholds": self.mask_thresholds,
+                "tip_calibration": self.tip_calibration,
                 "per_image": self.per_image,
                 "plants": self.plants,
                 "files": self.files,
@@ -289,6 +294,7 @@ class EvaluationReport:
             calibration=data.get("calibration", {}),
             temperature=data.get("temperature"),
             mask_thresholds=data.get("mask_thresholds"),
+            tip_calibration=data.get("tip_calibration"),
             files=data.get("files", {}),
             created_at=data.get("created_at", ""),
             mlflow_run_id=data.get("mlflow_run_id"),

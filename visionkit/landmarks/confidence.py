@@ -53,6 +53,17 @@ each in [0, 1], reported under its own name):
   :mod:`visionkit.landmarks.primary`), at least 0.3: 1 when the path always
   took the straightest way on, lower when it turned off the primary's
   course onto what may be a lateral ending lower.
+* ``tip_ahead``: ``1 - p``, where ``p`` is the highest root probability in
+  a narrow cone beyond the tip (1 to :data:`AHEAD_MM` mm on, within
+  :data:`AHEAD_DEG` degrees of the root's last millimetre, along each ray
+  only past its first gap; at least 0.05):
+  root that goes on after a gap means the tip may sit where the root only
+  fades (a faint stretch, a droplet) and the real tip lies further on.
+
+How strong each prior is (``tip_prob`` and ``tip_decisive`` included) is
+fitted on validation plates by ``visionkit evaluate --fit-tips``
+(:mod:`visionkit.landmarks.tip_calibration`); the model's fitted
+calibration turns these factors into the tip's confidence.
 """
 
 from __future__ import annotations
@@ -63,6 +74,7 @@ import numpy as np
 
 __all__ = [
     "agreement_factors",
+    "ahead_factor",
     "course_factor",
     "mean_along",
     "size_factor",
@@ -85,6 +97,15 @@ CUT_FACTOR = 0.3
 #: Primary roots shorter than this (mm) get ``tip_size`` below 1.
 TINY_ROOT_MM = 5.0
 
+#: ``tip_ahead`` looks this far beyond the tip (mm), from 1 mm on.
+AHEAD_MM = 6.0
+
+#: ... within this many degrees either side of the root's last millimetre.
+AHEAD_DEG = 20.0
+
+#: Root probability below which a ray beyond the tip has left the root.
+AHEAD_GAP = 0.2
+
 
 def course_factor(turns: Sequence[float]) -> float:
     """``tip_course``: the smallest relative turn factor of a path, between 0.3 and 1."""
@@ -94,6 +115,36 @@ def course_factor(turns: Sequence[float]) -> float:
 def size_factor(length_mm: float) -> float:
     """``tip_size``: ``sqrt(length / TINY_ROOT_MM)``, between 0.3 and 1."""
     return float(np.clip(np.sqrt(max(length_mm, 0.0) / TINY_ROOT_MM), 0.3, 1.0))
+
+
+def ahead_factor(root: np.ndarray, path: np.ndarray, px_per_mm: float) -> float:
+    """``tip_ahead``: 1 minus the highest root probability in the cone beyond the tip."""
+    if len(path) < 2:
+        return 1.0
+    tip = path[-1].astype(np.float64)
+    steps = np.hypot(*np.diff(path[::-1], axis=0).T)
+    back = path[::-1][min(int(np.searchsorted(np.cumsum(steps), px_per_mm)), len(path) - 1)]
+    heading = tip - back.astype(np.float64)
+    norm = float(np.hypot(*heading))
+    if norm < 1e-6:
+        return 1.0
+    angle = np.arctan2(heading[1], heading[0])
+    spread = np.deg2rad(np.arange(-AHEAD_DEG, AHEAD_DEG + 1e-9, 5.0))
+    reach = np.arange(px_per_mm, AHEAD_MM * px_per_mm + 1e-9, max(0.5, px_per_mm / 4.0))
+    a, r = np.meshgrid(angle + spread, reach)
+    points = np.stack([tip[0] + r * np.cos(a), tip[1] + r * np.sin(a)], axis=-1).reshape(-1, 2)
+    h, w = root.shape
+    inside = (points[:, 0] >= 0) & (points[:, 0] <= w - 1) & (points[:, 1] >= 0)
+    inside &= points[:, 1] <= h - 1
+    if not inside.any():
+        return 1.0
+    values = np.where(inside, _sample(root, points), 0.0).reshape(r.shape)
+    # Along each ray, only what lies past the first gap counts: the root's own
+    # rounded end (a pixel or two beyond the traced tip) is not root going on.
+    gap = values < AHEAD_GAP
+    past = np.cumsum(gap, axis=0) > 0
+    best = float(np.where(past, values, 0.0).max())
+    return float(np.clip(1.0 - best, 0.05, 1.0))
 
 
 def _sample(prob: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from visionkit.landmarks.confidence import (
     CUT_FACTOR,
     NEIGHBOUR_FACTOR,
     agreement_factors,
+    ahead_factor,
     course_factor,
     size_factor,
     start_confidence,
@@ -300,6 +301,7 @@ def _plant(
             "tip_course": course_factor(best.turns),
             "tip_end": 1.0 if graph.degree(best.end) <= 1 else CUT_FACTOR,
             "tip_size": size_factor(arc_length(traced.path) / ppm),
+            "tip_ahead": ahead_factor(search.root, traced.path, ppm),
         },
     )
     path = traced.path

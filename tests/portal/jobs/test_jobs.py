@@ -272,3 +272,15 @@ def test_the_estimate_endpoint_is_in_the_openapi_schema() -> None:
     reply = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     fields = schema["components"]["schemas"][reply.rsplit("/", 1)[-1]]["properties"]
     assert {"compute", "nodes", "hours", "usd_per_hour", "usd", "description"} <= set(fields)
+
+
+def test_an_evaluation_may_fit_tip_doubts_at_a_risk_below_one() -> None:
+    from portal.common.errors import PortalError
+    from portal.jobs.parameters import check_parameters
+
+    assert check_parameters("evaluate", {"fit_tips": True, "tip_risk": 0.02}) == {
+        "fit_tips": True,
+        "tip_risk": 0.02,
+    }
+    with pytest.raises(PortalError, match="parameter tip_risk must be below 1"):
+        check_parameters("evaluate", {"fit_tips": True, "tip_risk": 1.0})
