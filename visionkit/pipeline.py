@@ -264,8 +264,9 @@ def _plants(
     are placed on it at full resolution
     (:func:`visionkit.landmarks.fine_tip.refine_short_tips`): a late seedling's
     root is a few working pixels, and its map ends where the blur does. With
-    ``tips`` (the model's fitted doubts), each tip's confidence is the
-    calibrated chance that it lies within 1 mm, not the raw product.
+    ``tips`` (the model's fitted doubts), each tip's confidence is the fitted
+    chance that it lies within 1 mm (lowered further where the fit was made
+    for a risk), not the raw product.
     """
     warnings: list[str] = []
     if not found:

@@ -47,8 +47,9 @@ tip doubts (``fit_tips=True``)
     counts as off), fit the strength of each doubt
     (:func:`~visionkit.landmarks.tip_calibration.fit_tip_calibration`),
     written into the same copy of the model as ``tip_calibration``: its tips'
-    confidences then read as the chance of lying within 1 mm. Held-out
-    plates only, like the rest.
+    confidences then read as the chance of lying within 1 mm, or, with
+    ``tip_risk``, are lowered until at most that share of the confident tips
+    are off. Held-out plates only, like the rest.
 
 ``out_dir`` receives ``report.json``, ``summary.txt``, ``per_class.png``,
 ``reliability.png`` and ``tip_errors.png``; the run is logged to MLflow in

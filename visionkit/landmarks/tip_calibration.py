@@ -186,9 +186,6 @@ def fit_tip_calibration(
     theta = result.x
     shift = 0.0 if risk is None else _risk_shift(theta[0] + x @ theta[1:], y, confident, risk)
     theta[0] += shift
-    fitted = TipCalibration(
-        float(theta[0]), {n: float(w) for n, w in zip(names, theta[1:], strict=True)}
-    )
     raw = np.exp(x.sum(axis=1))
     calibrated = _sigmoid(theta[0] + x @ theta[1:])
     summary = {
@@ -200,7 +197,8 @@ def fit_tip_calibration(
         "raw": _confident_summary(raw, y, confident),
         "calibrated": _confident_summary(calibrated, y, confident),
     }
-    return TipCalibration(fitted.intercept, fitted.weights, summary)
+    weights = {n: float(w) for n, w in zip(names, theta[1:], strict=True)}
+    return TipCalibration(float(theta[0]), weights, summary)
 
 
 def _risk_shift(z: np.ndarray, within: np.ndarray, confident: float, risk: float) -> float:
