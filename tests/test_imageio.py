@@ -9,8 +9,16 @@ import pytest
 import tifffile
 from PIL import Image
 
-from visionkit.exceptions import ImageReadError, ImageTooLargeError
-from visionkit.imageio import decode_image, normalise_to_uint8, read_image, read_mask, write_image
+from visionkit.exceptions import ImageError, ImageReadError, ImageTooLargeError
+from visionkit.imageio import (
+    decode_image,
+    encode_mask_png,
+    normalise_to_uint8,
+    read_image,
+    read_mask,
+    write_image,
+    write_mask,
+)
 
 
 def test_grey_png_reads_unchanged(tmp_path: Path) -> None:
@@ -119,6 +127,37 @@ def test_masks_accept_zero_one_and_zero_255(tmp_path: Path) -> None:
         read_mask(tmp_path / "bad.tif")
     with pytest.raises(ImageReadError, match="no such mask"):
         read_mask(tmp_path / "none.tif")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, bool, np.int32, np.float32])
+def test_a_mask_written_as_1_bit_reads_back_as_0_and_255(tmp_path: Path, dtype: type) -> None:
+    rng = np.random.default_rng(3)
+    bits = rng.random((37, 53)) < 0.3  # odd sizes: the last byte of a row is partly padding
+    values = {np.uint8: np.where(bits, 254, 0), bool: bits}.get(dtype, bits * 7)
+    mask = np.asarray(values).astype(dtype)
+
+    path = write_mask(tmp_path / "m.png", mask)
+
+    with Image.open(path) as png:
+        assert png.mode == "1"
+    pixels, _ = read_image(path)
+    assert pixels.dtype == np.uint8
+    assert np.array_equal(pixels, np.where(bits, 255, 0))
+    assert np.array_equal(read_mask(path), bits.astype(np.uint8))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.png"], "no temporary file is left"
+
+
+def test_uint8_masks_with_any_non_zero_value_stay_white() -> None:
+    mask = np.array([[0, 1, 2, 128, 254, 255]], dtype=np.uint8)  # 2 and 254 have a low bit of 0
+    decoded, _ = decode_image(encode_mask_png(mask))
+    assert decoded.tolist() == [[0, 255, 255, 255, 255, 255]]
+
+
+def test_encode_mask_png_refuses_what_is_not_a_2d_mask() -> None:
+    with pytest.raises(ImageError, match="2-D"):
+        encode_mask_png(np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(ImageError, match="2-D"):
+        encode_mask_png(np.zeros((0, 4), np.uint8))
 
 
 def test_write_image_leaves_no_partial_file(tmp_path: Path) -> None:

@@ -177,7 +177,11 @@ def _pil_pixels(img: Any, source: str, max_pixels: int) -> np.ndarray:
     img.load()
     if img.mode.startswith("I;16"):
         return np.asarray(img, dtype=np.uint16)
-    if img.mode == "P":
+    if img.mode == "1":
+        # A 1-bit file (the masks visionkit writes) decodes as 0/255 like every
+        # other binary image, not as Pillow's booleans.
+        img = img.convert("L")
+    elif img.mode == "P":
         img = img.convert("RGBA")
     elif img.mode in {"CMYK", "YCbCr", "LAB", "HSV"}:
         img = img.convert("RGB")
@@ -299,6 +303,57 @@ def write_image(
 
             options = {} if compress_level is None else {"compress_level": compress_level}
             Image.fromarray(array).save(tmp, format=_pil_format(file.suffix), **options)
+        os.replace(tmp, file)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return file
+
+
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    """A binary mask as a 1-bit grayscale PNG (OpenCV, zlib level 3).
+
+    Every non-zero pixel is written as white. A 1-bit file is an eighth of the
+    bytes to compress, so a full Hades frame's mask encodes in about 15 ms
+    against about 45 ms as an 8-bit PNG at zlib level 1, and comes out smaller.
+    OpenCV, Fiji, browsers and :func:`read_image` decode it as 0 and 255;
+    Pillow opens it in mode ``"1"`` (``np.asarray`` gives booleans).
+
+    Raises:
+        ImageError: ``mask`` is not a 2-D array, or OpenCV cannot encode it.
+    """
+    import cv2
+
+    array = np.asarray(mask)
+    if array.ndim != 2 or array.size == 0:
+        raise ImageError(f"a mask must be a non-empty 2-D array, got shape {array.shape}")
+    # libpng packs the lowest bit of each byte (a 2 would come out black), so
+    # every non-zero value becomes 255 or 1 first.
+    if array.dtype == bool:
+        bits = np.ascontiguousarray(array).view(np.uint8)
+    elif array.dtype == np.uint8:
+        bits = cv2.compare(np.ascontiguousarray(array), 0, cv2.CMP_GT)  # type: ignore[call-overload]
+    else:
+        bits = (array > 0).astype(np.uint8)
+    params = [cv2.IMWRITE_PNG_BILEVEL, 1, cv2.IMWRITE_PNG_COMPRESSION, 3]
+    ok, buffer = cv2.imencode(".png", bits, params)
+    if not ok:
+        raise ImageError(f"OpenCV could not encode a {array.shape} mask as PNG")
+    return buffer.tobytes()
+
+
+def write_mask(path: str | os.PathLike[str], mask: np.ndarray) -> Path:
+    """Write ``mask`` as a 1-bit PNG (:func:`encode_mask_png`), atomically.
+
+    Like :func:`write_image`, the bytes go to a temporary file that is renamed
+    into place, so an interrupted write leaves no truncated mask behind.
+    """
+    data = encode_mask_png(mask)
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.part")
+    try:
+        tmp.write_bytes(data)
         os.replace(tmp, file)
     finally:
         if tmp.exists():

@@ -247,6 +247,7 @@ def _keep(
     served_as: str = "",
     batch_key: str = "",
 ) -> Prediction:
+    from visionkit.imageio import encode_mask_png
     from visionkit.overlay import render_overlay
 
     storage = storages["default"]
@@ -257,7 +258,8 @@ def _keep(
         stored.append(storage.save(f"{prefix}/input{suffix}", ContentFile(data)))
         masks: dict[str, str] = {}
         for cls, mask in result.mask_arrays.items():
-            masks[cls] = storage.save(f"{prefix}/masks/{cls}.png", ContentFile(_png(mask)))
+            png = encode_mask_png(mask)
+            masks[cls] = storage.save(f"{prefix}/masks/{cls}.png", ContentFile(png))
             stored.append(masks[cls])
         overlay, _ = render_overlay(array, result, max_side=2048)
         stored.append(storage.save(f"{prefix}/overlay.png", ContentFile(_png(overlay))))

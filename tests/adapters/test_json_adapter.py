@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from visionkit.exceptions import AdapterError
-from visionkit.imageio import read_mask
+from visionkit.imageio import read_image, read_mask
 from visionkit.plugins import create_adapter
 from visionkit.prediction import Keypoint, Plant, Prediction
 
@@ -36,7 +36,7 @@ def test_json_round_trips_the_contract(tmp_path: Path, make_prediction) -> None:
     assert written["image"] == "scans/plate_001.png"
 
 
-def test_json_writes_masks_as_0_255_pngs_named_in_the_json(tmp_path: Path, make_prediction) -> None:
+def test_json_writes_masks_as_1_bit_pngs_named_in_the_json(tmp_path: Path, make_prediction) -> None:
     prediction = make_prediction(masks=True, width=64, height=48, plants=1, missing=())
     prediction.mask_arrays["root"][:] = 0
     prediction.mask_arrays["root"][10:30, 20:22] = 1
@@ -48,11 +48,15 @@ def test_json_writes_masks_as_0_255_pngs_named_in_the_json(tmp_path: Path, make_
         "root": "plate_001_root_mask.png",
         "shoot": "plate_001_shoot_mask.png",
     }
+    import cv2
     from PIL import Image
 
-    raw = np.asarray(Image.open(tmp_path / "plate_001_root_mask.png"))
+    with Image.open(tmp_path / "plate_001_root_mask.png") as png:
+        assert png.mode == "1", "masks are 1-bit files"
+    raw = cv2.imread(str(tmp_path / "plate_001_root_mask.png"), cv2.IMREAD_UNCHANGED)
     assert raw.shape == (48, 64)
     assert set(np.unique(raw).tolist()) == {0, 255}
+    assert (read_image(tmp_path / "plate_001_root_mask.png")[0] == raw).all()
     assert read_mask(tmp_path / "plate_001_root_mask.png").sum() == 40
     assert prediction.masks == {}, "the caller's prediction must not be changed"
     assert _contract(Prediction.from_dict(data)) == _contract(prediction)
@@ -63,6 +67,35 @@ def test_json_masks_can_be_switched_off(tmp_path: Path, make_prediction) -> None
         make_prediction(masks=True, width=32, height=32)
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plate_001.json"]
+
+
+@pytest.mark.parametrize("off", ["false", "No", "off", "0", False])
+def test_json_masks_switched_off_by_the_cli_text(tmp_path: Path, make_prediction, off) -> None:
+    create_adapter("json", out_dir=tmp_path, masks=off).write(
+        make_prediction(masks=True, width=32, height=32)
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plate_001.json"]
+
+
+def test_json_indent_given_as_text(tmp_path: Path, make_prediction) -> None:
+    create_adapter("json", out_dir=tmp_path / "four", indent="4").write(make_prediction())
+    assert '\n    "image"' in (tmp_path / "four" / "plate_001.json").read_text()
+    create_adapter("json", out_dir=tmp_path / "none", indent="none").write(make_prediction())
+    assert (tmp_path / "none" / "plate_001.json").read_text().count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"masks": "maybe"}, "masks='maybe': give true or false"),
+        ({"indent": "wide"}, "indent='wide': give a whole number >= 0 or none"),
+        ({"indent": -1}, "give a whole number >= 0"),
+        ({"indent": True}, "give a whole number >= 0"),
+    ],
+)
+def test_json_refuses_option_values_it_cannot_read(tmp_path: Path, options, said) -> None:
+    with pytest.raises(AdapterError, match=said):
+        create_adapter("json", out_dir=tmp_path, **options)
 
 
 def test_json_refuses_a_mask_of_the_wrong_size(tmp_path: Path, make_prediction) -> None:

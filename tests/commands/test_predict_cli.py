@@ -265,6 +265,21 @@ def test_adapter_options_are_checked_before_anything_runs(
     assert not (tmp_path / "out").exists()
 
 
+def test_the_masks_are_switched_off_with_an_adapter_option(
+    model_folder: Path, tmp_path: Path
+) -> None:
+    image = write_image(tmp_path / "in" / "plate_001.png", draw_plate().image)
+    out = tmp_path / "out"
+    result = _run(model_folder, str(image), "--out", str(out), "--no-overlay",
+                  "--adapter-option", "json.masks=false")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["plate_001.json"]
+    bad = _run(model_folder, str(image), "--out", str(tmp_path / "bad"),
+               "--adapter-option", "json.masks=perhaps")  # fmt: skip
+    assert bad.exit_code != 0
+    assert "masks='perhaps': give true or false" in bad.output
+
+
 def test_the_overlay_is_screen_sized_unless_asked_for_full_size(
     model_folder: Path, tmp_path: Path
 ) -> None:

@@ -44,6 +44,39 @@ def check_options(adapter: str, options: Mapping[str, Any], valid: Iterable[str]
         )
 
 
+#: The words :func:`parse_flag` reads as on and as off.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def parse_flag(value: Any) -> bool | None:
+    """An on/off option's value as a bool, from Python or from CLI text; ``None`` if neither.
+
+    Adapter options arrive as text from ``--adapter-option json.masks=false``,
+    where ``bool("false")`` would be true; every adapter reads them through
+    here and words its own error for ``None``.
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return True if text in TRUE_WORDS else False if text in FALSE_WORDS else None
+
+
+def parse_int(value: Any) -> int | None:
+    """A whole-number option's value, from Python or from CLI text; ``None`` if neither.
+
+    ``True`` is not taken for 1.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
 def output_dir(adapter: str, out_dir: str | os.PathLike[str] | None) -> Path:
     """The folder an adapter writes to, created if needed (default: the current folder).
 

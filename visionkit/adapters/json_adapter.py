@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from visionkit.adapters import check_options, output_dir, write_text_atomic
+from visionkit.adapters import (
+    check_options,
+    output_dir,
+    parse_flag,
+    parse_int,
+    write_text_atomic,
+)
 from visionkit.adapters.base import BaseAdapter
 from visionkit.exceptions import AdapterError
 from visionkit.hookspecs import hookimpl
@@ -88,7 +94,7 @@ class JsonAdapter(BaseAdapter):
         logger.debug("wrote %s", target)
 
     def _write_masks(self, prediction: Prediction) -> dict[str, str]:
-        from visionkit.imageio import write_image
+        from visionkit.imageio import write_mask
 
         names: dict[str, str] = {}
         for cls, array in sorted(prediction.mask_arrays.items()):
@@ -100,7 +106,7 @@ class JsonAdapter(BaseAdapter):
                 )
             name = f"{prediction.stem}_{cls}_mask.png"
             try:
-                write_image(self.out_dir / name, _binary(mask), compress_level=1)
+                write_mask(self.out_dir / name, mask)
             except OSError as exc:
                 raise AdapterError(f"cannot write {self.out_dir / name}: {exc}") from exc
             self.written.append(self.out_dir / name)
@@ -108,21 +114,25 @@ class JsonAdapter(BaseAdapter):
         return names
 
 
-def _binary(mask: np.ndarray) -> np.ndarray:
-    """``mask`` as 0 and 255 ``uint8``; OpenCV's compare is ~20x faster than ``np.where``."""
-    import cv2
-
-    if mask.dtype == bool:
-        mask = mask.view(np.uint8)
-    if mask.dtype == np.uint8:
-        return np.asarray(cv2.compare(np.ascontiguousarray(mask), 0, cv2.CMP_GT))  # type: ignore[call-overload]
-    return np.where(mask > 0, 255, 0).astype(np.uint8)
-
-
 def create(out_dir: str | os.PathLike[str] | None = None, **options: Any) -> JsonAdapter:
-    """Create the ``json`` adapter; options: ``indent``, ``masks``."""
+    """Create the ``json`` adapter; options: ``indent`` (a number or none), ``masks`` (true/false).
+
+    Options come as Python values or as the CLI's text (``--adapter-option
+    json.masks=false``), so ``"false"`` switches the masks off.
+    """
     check_options("json", options, _OPTIONS)
-    return JsonAdapter(out_dir, **options)
+    given = options.get("indent", 2)
+    indent = None
+    if given is not None and str(given).strip().lower() != "none":
+        indent = parse_int(given)
+        if indent is None or indent < 0:
+            raise AdapterError(
+                f"json adapter option indent={given!r}: give a whole number >= 0 or none"
+            )
+    masks = parse_flag(options.get("masks", True))
+    if masks is None:
+        raise AdapterError(f"json adapter option masks={options['masks']!r}: give true or false")
+    return JsonAdapter(out_dir, indent=indent, masks=masks)
 
 
 @hookimpl

@@ -17,6 +17,7 @@ from portal.accounts.models import User
 from portal.predictions import loader
 from portal.predictions.models import Prediction
 from tests.portal.predictions.conftest import png_bytes
+from visionkit.imageio import decode_image
 
 pytestmark = pytest.mark.django_db
 
@@ -68,9 +69,11 @@ def test_a_synthetic_plate_gets_its_five_plants_and_everything_is_kept(
     assert overlay["Content-Type"] == "image/png"
     from PIL import Image
 
-    root = Image.open(io.BytesIO(b"".join(client.get(body["mask_urls"]["root"]).streaming_content)))
+    root_png = b"".join(client.get(body["mask_urls"]["root"]).streaming_content)
+    root = Image.open(io.BytesIO(root_png))
     assert root.size == (body["width"], body["height"])
-    assert set(np.unique(np.asarray(root))) <= {0, 255}
+    assert root.mode == "1", "masks are stored as 1-bit PNGs"
+    assert set(np.unique(decode_image(root_png)[0]).tolist()) == {0, 255}
 
 
 def test_the_real_dish_gets_five_plants_and_robot_coordinates_with_a_calibration(

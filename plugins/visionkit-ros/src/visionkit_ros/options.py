@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from visionkit.adapters import FALSE_WORDS, TRUE_WORDS, parse_flag, parse_int
 from visionkit.exceptions import AdapterError
 
 __all__ = ["ENV_PREFIX", "RosOptions"]
@@ -33,8 +34,6 @@ ENV_PREFIX = "VISIONKIT_ROS_"
 # A ROS graph resource name: relative, absolute ("/a/b") or private ("~a"),
 # made of letters, digits, underscores and slashes, starting with a letter.
 _ROS_NAME = re.compile(r"^(?:/|~/?)?[A-Za-z][A-Za-z0-9_]*(?:/[A-Za-z][A-Za-z0-9_]*)*$")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -175,25 +174,17 @@ def _number(label: str, value: Any) -> float:
 
 
 def _integer(label: str, value: Any) -> int:
-    if isinstance(value, bool):
+    number = parse_int(value)
+    if number is None:
         _bad(label, value, "a whole number")
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        _bad(label, value, "a whole number")
+    return number
 
 
 def _flag(label: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    _bad(label, value, f"true or false ({'/'.join(_TRUE)} or {'/'.join(_FALSE)})")
+    flag = parse_flag(value)
+    if flag is None:
+        _bad(label, value, f"true or false ({'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)})")
+    return flag
 
 
 def _text(label: str, value: Any) -> str:
