@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +9,9 @@ import pytest
 import tifffile
 from PIL import Image
 
-from visionkit.exceptions import ImageError, ImageReadError, ImageTooLargeError
+from visionkit.exceptions import ImageReadError, ImageTooLargeError
 from visionkit.imageio import (
     decode_image,
-    encode_mask_png,
-    encode_png,
     normalise_to_uint8,
     read_image,
     read_mask,
@@ -149,45 +146,12 @@ def test_a_mask_written_as_1_bit_reads_back_as_0_and_255(tmp_path: Path, dtype: 
     assert [p.name for p in tmp_path.iterdir()] == ["m.png"], "no temporary file is left"
 
 
-def test_uint8_masks_with_any_non_zero_value_stay_white() -> None:
-    mask = np.array([[0, 1, 2, 128, 254, 255]], dtype=np.uint8)  # 2 and 254 have a low bit of 0
-    decoded, _ = decode_image(encode_mask_png(mask))
-    assert decoded.tolist() == [[0, 255, 255, 255, 255, 255]]
-
-
-def test_encode_mask_png_refuses_what_is_not_a_2d_mask() -> None:
-    with pytest.raises(ImageError, match="2-D"):
-        encode_mask_png(np.zeros((4, 4, 3), np.uint8))
-    with pytest.raises(ImageError, match="2-D"):
-        encode_mask_png(np.zeros((0, 4), np.uint8))
-
-
-@pytest.mark.parametrize("shape", [(31, 17), (31, 17, 3), (5, 1, 4), (1, 9, 3)])
-def test_encode_png_round_trips_through_pillow(shape: tuple[int, ...]) -> None:
-    pixels = np.random.default_rng(11).integers(0, 256, size=shape, dtype=np.uint8)
-    data = encode_png(pixels, 1)
-    with Image.open(io.BytesIO(data)) as png:
-        png.load()  # checks every chunk's CRC and the zlib stream
-        channels = 1 if len(shape) == 2 else shape[2]
-        assert png.mode == {1: "L", 3: "RGB", 4: "RGBA"}[channels]
-        assert np.array_equal(np.asarray(png), pixels)
-
-
 def test_write_image_with_a_level_writes_what_pillow_reads(tmp_path: Path) -> None:
     frame = np.tile(np.arange(300, dtype=np.uint16) % 256, (40, 1)).astype(np.uint8)
     path = write_image(tmp_path / "frame.png", frame, compress_level=1)
     assert np.array_equal(read_image(path)[0], frame)
     wide = write_image(tmp_path / "wide.png", frame.astype(np.uint16) * 200, compress_level=1)
     assert read_image(wide)[1]["bit_depth"] == 16, "16-bit goes through Pillow as before"
-
-
-def test_encode_png_refuses_what_it_cannot_write() -> None:
-    with pytest.raises(ImageError, match="8-bit grey, RGB or RGBA"):
-        encode_png(np.zeros((4, 4, 2), np.uint8))
-    with pytest.raises(ImageError, match="8-bit grey, RGB or RGBA"):
-        encode_png(np.zeros((4, 4), np.float32))
-    with pytest.raises(ImageError, match="0-9"):
-        encode_png(np.zeros((4, 4), np.uint8), 10)
 
 
 def test_write_image_leaves_no_partial_file(tmp_path: Path) -> None:

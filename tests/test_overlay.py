@@ -117,3 +117,51 @@ def test_a_long_hades_name_never_pushes_the_scale_off_the_caption(max_side: int)
     assert "plants 5, tips 3" in text
     assert "no tip: plant 4, 5" in text
     assert "Fish Eye Corrected" in text or "..." in text
+
+
+def _covered_by_brute_force(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Picture pixels that any set mask pixel overlaps, by comparing every pair's extent."""
+    width, height = size
+    sx, sy = width / mask.shape[1], height / mask.shape[0]
+    out = np.zeros((height, width), bool)
+    for y, x in zip(*np.nonzero(mask), strict=True):
+        for py in range(height):
+            for px in range(width):
+                x_overlap = min((x + 1) * sx, px + 1) - max(x * sx, px)
+                y_overlap = min((y + 1) * sy, py + 1) - max(y * sy, py)
+                if x_overlap > 1e-9 and y_overlap > 1e-9:
+                    out[py, px] = True
+    return np.flatnonzero(out)
+
+
+@pytest.mark.parametrize("size", [(23, 17), (16, 12), (7, 31), (40, 30)])
+def test_covered_pixels_are_those_a_set_pixel_overlaps(size: tuple[int, int]) -> None:
+    from visionkit.overlay import SPARSE_SHARE, covered_pixels
+
+    mask = np.zeros((30, 40), np.uint8)
+    mask[np.random.default_rng(4).random(mask.shape) < 0.005] = 255
+    mask[9:21, 33] = 1  # a root one pixel wide stays unbroken
+    assert mask.astype(bool).mean() < SPARSE_SHARE, "sparse: the set pixels are mapped"
+    assert np.array_equal(covered_pixels(mask, size), _covered_by_brute_force(mask, size))
+    assert covered_pixels(np.zeros((30, 40), np.uint8), size).size == 0
+
+
+def test_a_dense_mask_is_shrunk_whole_and_covers_what_it_overlaps() -> None:
+    from visionkit.overlay import SPARSE_SHARE, covered_pixels
+
+    mask = np.zeros((30, 40), np.uint8)
+    mask[np.random.default_rng(5).random(mask.shape) < 0.1] = 1  # far above SPARSE_SHARE
+    assert mask.astype(bool).mean() > SPARSE_SHARE
+    for size in ((23, 17), (16, 12), (7, 31)):
+        assert np.array_equal(covered_pixels(mask, size), _covered_by_brute_force(mask, size))
+
+
+def test_masks_are_tinted_on_a_screen_sized_overlay_of_a_full_frame() -> None:
+    image, prediction = _full_frame_prediction()
+    root = np.zeros(image.shape, np.uint8)
+    root[1000:2500, 3001] = 255  # one input pixel wide: every overlay row it crosses is tinted
+    prediction.mask_arrays = {"root": root}
+    overlay, scale = render_overlay(image, prediction)
+    column = overlay[round(1000 * scale) + 1 : round(2500 * scale) - 1, int(3001 * scale)]
+    assert (column[:, 0].astype(int) - column[:, 1] > 60).all(), "orange-red all along"
+    assert overlay[round(1500 * scale), int(3001 * scale) + 3].tolist() == [180, 180, 180]

@@ -16,12 +16,15 @@ from typing import Any
 import numpy as np
 
 from visionkit.exceptions import ImageError, ImageReadError, ImageTooLargeError
+from visionkit.png import encode_mask_png, encode_png, plain
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "MAX_PIXELS",
     "check_image",
     "decode_image",
+    "encode_mask_png",  # from visionkit.png, where the encoders live
+    "encode_png",
     "normalise_to_uint8",
     "read_image",
     "read_mask",
@@ -299,7 +302,7 @@ def write_image(
             import tifffile
 
             tifffile.imwrite(tmp, array, compression="zlib")
-        elif _pil_format(file.suffix) == "PNG" and compress_level is not None and _plain(array):
+        elif _pil_format(file.suffix) == "PNG" and compress_level is not None and plain(array):
             tmp.write_bytes(encode_png(array, compress_level))
         else:
             from PIL import Image
@@ -308,93 +311,6 @@ def write_image(
             Image.fromarray(array).save(tmp, format=_pil_format(file.suffix), **options)
 
     return _replace_atomically(file, write)
-
-
-_PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type: grey, RGB, RGBA
-
-
-def _plain(array: np.ndarray) -> bool:
-    """Whether :func:`encode_png` takes ``array``: 8-bit grey, RGB or RGBA."""
-    channels = 1 if array.ndim == 2 else array.shape[2] if array.ndim == 3 else 0
-    return array.dtype == np.uint8 and channels in _PNG_COLOUR_TYPES and array.size > 0
-
-
-def encode_png(array: np.ndarray, level: int = 1) -> bytes:
-    """An 8-bit grey, RGB or RGBA image as PNG bytes, every row with the Sub filter.
-
-    Pillow and libpng choose a filter per row by trying several, which costs
-    more than the compression at low zlib levels: a 2048 px overlay took
-    about 140 ms in Pillow at level 1 and about 70 ms here, for the same size
-    of file. The Sub filter (each byte minus the one a pixel to its left) is
-    one NumPy subtraction and suits both the plates' smooth agar and the
-    overlays. Any PNG reader decodes the result.
-
-    Raises:
-        ImageError: ``array`` is not 8-bit grey, RGB or RGBA, or ``level`` is
-            outside 0-9.
-    """
-    import struct
-    import zlib
-
-    if not _plain(array):
-        raise ImageError(
-            f"encode_png takes 8-bit grey, RGB or RGBA, got {array.dtype} {array.shape}"
-        )
-    if not 0 <= level <= 9:
-        raise ImageError(f"PNG zlib level must be 0-9, got {level}")
-    height, width = array.shape[:2]
-    channels = 1 if array.ndim == 2 else array.shape[2]
-    rows = np.ascontiguousarray(array).reshape(height, width * channels)
-    filtered = np.empty((height, width * channels + 1), np.uint8)
-    filtered[:, 0] = 1  # filter type Sub
-    filtered[:, 1 : channels + 1] = rows[:, :channels]
-    np.subtract(rows[:, channels:], rows[:, :-channels], out=filtered[:, channels + 1 :])
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(body, zlib.crc32(kind))
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
-    return b"".join(
-        (
-            b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", header),
-            chunk(b"IDAT", zlib.compress(filtered.data, level)),
-            chunk(b"IEND", b""),
-        )
-    )
-
-
-def encode_mask_png(mask: np.ndarray) -> bytes:
-    """A binary mask as a 1-bit grayscale PNG (OpenCV, zlib level 3).
-
-    Every non-zero pixel is written as white. A 1-bit file is an eighth of the
-    bytes to compress, so a full Hades frame's mask encodes in about 12 ms
-    against about 42 ms as an 8-bit PNG at zlib level 1, and comes out smaller.
-    OpenCV, Fiji, browsers and :func:`read_image` decode it as 0 and 255;
-    Pillow opens it in mode ``"1"`` (``np.asarray`` gives booleans).
-
-    Raises:
-        ImageError: ``mask`` is not a 2-D array, or OpenCV cannot encode it.
-    """
-    import cv2
-
-    array = np.asarray(mask)
-    if array.ndim != 2 or array.size == 0:
-        raise ImageError(f"a mask must be a non-empty 2-D array, got shape {array.shape}")
-    # libpng packs the lowest bit of each byte (a 2 would come out black), so
-    # every non-zero value becomes 255 or 1 first.
-    if array.dtype == bool:
-        bits = np.ascontiguousarray(array).view(np.uint8)
-    elif array.dtype == np.uint8:
-        bits = cv2.compare(np.ascontiguousarray(array), 0, cv2.CMP_GT)  # type: ignore[call-overload]
-    else:
-        bits = (array > 0).astype(np.uint8)
-    params = [cv2.IMWRITE_PNG_BILEVEL, 1, cv2.IMWRITE_PNG_COMPRESSION, 3]
-    ok, buffer = cv2.imencode(".png", bits, params)
-    if not ok:
-        raise ImageError(f"OpenCV could not encode a {array.shape} mask as PNG")
-    return buffer.tobytes()
 
 
 def write_mask(path: str | os.PathLike[str], mask: np.ndarray) -> Path:

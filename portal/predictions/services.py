@@ -143,7 +143,7 @@ def _hades_fields(name: str) -> dict[str, Any]:
 
 def _png(array: np.ndarray) -> bytes:
     """An 8-bit image (an overlay, a decoded input) as PNG, fast (``encode_png``, zlib 1)."""
-    from visionkit.imageio import encode_png
+    from visionkit.png import encode_png
 
     return encode_png(array, 1)
 
@@ -246,8 +246,8 @@ def _keep(
     served_as: str = "",
     batch_key: str = "",
 ) -> Prediction:
-    from visionkit.imageio import encode_mask_png
     from visionkit.overlay import render_overlay
+    from visionkit.png import encode_mask_png
 
     storage = storages["default"]
     prefix = _prefix(job, batch_key)
