@@ -140,6 +140,26 @@ def test_the_plugin_option_reaches_evaluate(setup: tuple[Path, Path], tmp_path: 
     assert report["metrics"]["root_f1"] > 0.5
 
 
+def test_skip_empty_is_scored_as_predict_would_run_it(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``--skip-empty`` reaches the evaluation and its report, so a lab can score it first."""
+    _, data = setup
+    band = save_model(band_net(), tmp_path / "band", band_model().config)
+    reports = {}
+    for flag in ("--skip-empty", "--no-skip-empty"):
+        args = ["--model", str(band), "--data", str(data), "--out", str(tmp_path / flag)]
+        args += ["--backend", "torch", "--no-track", "--no-progress", "--json", flag]
+        result = CliRunner().invoke(main, ["--plugin", str(BAND_PLUGIN), "evaluate", *args])
+        assert result.exit_code == 0, result.output
+        reports[flag] = json.loads(result.output)
+    assert reports["--skip-empty"]["settings"]["skip_empty"] is True
+    assert reports["--no-skip-empty"]["settings"]["skip_empty"] is False
+    dense, band_only = reports["--no-skip-empty"]["metrics"], reports["--skip-empty"]["metrics"]
+    assert band_only["root_f1"] > 0.5
+    assert band_only["root_f1"] == pytest.approx(dense["root_f1"], abs=0.02)
+
+
 def test_warnings_name_the_plate_they_are_about(
     setup: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -44,7 +44,18 @@ def mask_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def segment_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--backend``, ``--scale``, ``--tta/--no-tta`` and :func:`mask_options`."""
+    """Add ``--backend``, ``--scale``, ``--tta``, ``--skip-empty`` and :func:`mask_options`.
+
+    ``visionkit evaluate`` takes the same options as ``visionkit predict``, so
+    a setting can be scored on labelled plates before a lab predicts with it.
+    """
+    command = click.option(
+        "--skip-empty/--no-skip-empty",
+        default=False,
+        show_default=True,
+        help="Run the network only over the band of rows that holds the plants "
+        "(fewer multiply-accumulates; see docs/predict.md#skipping-empty-agar).",
+    )(command)
     command = click.option(
         "--backend",
         type=click.Choice(BACKENDS),
@@ -73,6 +84,7 @@ def predict_settings(
     all_roots: bool,
     threads: int | None = None,
     expected_plants: int = PredictSettings.expected_plants,
+    skip_empty: bool = False,
 ) -> PredictSettings:
     """The settings the options describe; a value the settings refuse is a usage error.
 
@@ -82,7 +94,12 @@ def predict_settings(
     """
     try:
         segment = SegmentSettings(
-            backend=backend, scale=scale, tta=tta, threads=threads, refine=refine
+            backend=backend,
+            scale=scale,
+            tta=tta,
+            threads=threads,
+            refine=refine,
+            skip_empty=skip_empty,
         )
         return PredictSettings(
             segment=segment, expected_plants=expected_plants, plant_roots_only=not all_roots

@@ -101,6 +101,7 @@ def evaluate(
     tta: bool,
     all_roots: bool,
     refine: int,
+    skip_empty: bool,
     limit: int | None,
     backend: str,
     fit_temperature: bool,
@@ -123,7 +124,12 @@ def evaluate(
     if tip_risk is not None and not fit_tips:
         raise click.UsageError("--tip-risk needs --fit-tips")
     settings = predict_settings(
-        backend=backend, scale=scale, tta=tta, refine=refine, all_roots=all_roots
+        backend=backend,
+        scale=scale,
+        tta=tta,
+        refine=refine,
+        all_roots=all_roots,
+        skip_empty=skip_empty,
     )
     pm = plugin_manager(ctx)
     from visionkit.evaluation import evaluate as run_evaluation

@@ -223,13 +223,6 @@ def _open_inputs(
 )
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Write overlays.")
 @click.option(
-    "--skip-empty/--no-skip-empty",
-    default=False,
-    show_default=True,
-    help="Run the network only over the band of rows that holds the plants "
-    "(fewer multiply-accumulates; seed F1 dropped on one validation set: see docs/predict.md).",
-)
-@click.option(
     "--overlay-size",
     "overlay_side",
     default="screen",
@@ -273,7 +266,8 @@ def predict(
         all_roots=all_roots,
         threads=threads,
         expected_plants=expected_plants,
-    ).replace(skip_empty=skip_empty)
+        skip_empty=skip_empty,
+    )
     pm = plugin_manager(ctx)
     pending, failures = _open_inputs(images, pm, recursive=recursive)
     done = 0

@@ -513,6 +513,7 @@ def _settings_record(settings: PredictSettings) -> dict[str, Any]:
         "scale": segment.scale,
         "tta": segment.tta,
         "refine": segment.refine,
+        "skip_empty": segment.skip_empty,
         "plant_roots_only": settings.plant_roots_only,
         "backend": segment.backend,
     }

@@ -292,45 +292,105 @@ def _guided_masks_in_blocks(
     eps: float,
     block: int,
 ) -> np.ndarray:
-    """:func:`guided_masks` computed only in the blocks :func:`active_blocks` finds."""
+    """:func:`guided_masks` computed only in the blocks :func:`active_blocks` finds.
+
+    The guided filter's coefficients are box means too, so they are computed
+    only in a window around each group of touching active blocks (its
+    bounding box and ``2 * radius + 2`` working pixels more, enough for the
+    two box means and the bilinear sampling): a class covers a few per cent
+    of the blocks, and the whole map's box filters would cost more than the
+    upsampling itself. Inside a window every value is what the whole map
+    gives; where a window meets the map's edge, its border is the map's.
+    """
     import cv2
 
     height, width = full.shape
     h, w = stack.shape[1:]
     sx, sy = w / width, h / height
+    pad = 2 * radius + 2
     out = np.zeros((len(stack), height, width), dtype=np.uint8)
-    mean_i = _box(small, radius)
-    var_i = _box(small * small, radius) - mean_i * mean_i
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     for index, values in enumerate(stack):
         threshold = float(thresholds[index])
         active = active_blocks(values, threshold, radius, block)
         if not active.any():
             continue
-        mean_p = _box(values, radius)
-        cov = _box(small * values, radius) - mean_i * mean_p
-        slope = cov / (var_i + np.float32(eps))
-        slope_mean = _box(slope, radius)
-        offset_mean = _box(mean_p - slope * mean_i, radius)
-        for row, first, end in _row_runs(active):
-            # The run's input pixels: those whose centres map into its working blocks.
-            y0, y1 = _input_span(row * block, (row + 1) * block, sy, height)
-            x0, x1 = _input_span(first * block, end * block, sx, width)
-            if y1 <= y0 or x1 <= x0:
-                continue
-            # Input pixel (x0 + u) samples working x = (x0 + u + 0.5) * sx - 0.5, as cv2.resize.
-            matrix = np.array(
-                [[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]],
-                dtype=np.float64,
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            active.view(np.uint8), connectivity=8
+        )
+        for group in range(1, count):
+            bx, by, bw, bh = (int(v) for v in stats[group, :4])
+            wx0, wy0 = max(0, bx * block - pad), max(0, by * block - pad)
+            wx1, wy1 = min(w, (bx + bw) * block + pad), min(h, (by + bh) * block + pad)
+            slope_mean, offset_mean = _window_coefficients(
+                values[wy0:wy1, wx0:wx1], small[wy0:wy1, wx0:wx1], radius, eps
             )
-            size = (x1 - x0, y1 - y0)
-            big_slope = cv2.warpAffine(
-                slope_mean, matrix, size, flags=flags, borderMode=cv2.BORDER_REPLICATE
-            )
-            big_offset = cv2.warpAffine(
-                offset_mean, matrix, size, flags=flags, borderMode=cv2.BORDER_REPLICATE
-            )
-            region = cv2.multiply(big_slope, full[y0:y1, x0:x1])
-            cv2.add(region, big_offset, dst=region)
-            cv2.compare(region, threshold, cv2.CMP_GT, dst=out[index, y0:y1, x0:x1])  # type: ignore[call-overload]
+            runs = labels[by : by + bh, bx : bx + bw] == group
+            for row, first, end in _row_runs(runs):
+                _threshold_run(
+                    out[index],
+                    full,
+                    (slope_mean, offset_mean),
+                    (wx0, wy0),
+                    ((by + row) * block, (first + bx) * block, (end + bx) * block),
+                    (sx, sy, block),
+                    threshold,
+                )
     return out
+
+
+def _window_coefficients(
+    values: np.ndarray, small: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's box-mean slope and offset over one window of the working maps."""
+    mean_i = _box(small, radius)
+    var_i = _box(small * small, radius) - mean_i * mean_i
+    mean_p = _box(values, radius)
+    cov = _box(small * values, radius) - mean_i * mean_p
+    slope = cov / (var_i + np.float32(eps))
+    return _box(slope, radius), _box(mean_p - slope * mean_i, radius)
+
+
+def _threshold_run(
+    out: np.ndarray,
+    full: np.ndarray,
+    coefficients: tuple[np.ndarray, np.ndarray],
+    origin: tuple[int, int],
+    run: tuple[int, int, int],
+    grid: tuple[float, float, int],
+    threshold: float,
+) -> None:
+    """Write ``slope * guide + offset > threshold`` for one run of blocks into ``out``.
+
+    ``run`` is ``(top row, first column, end column)`` in working pixels,
+    ``origin`` the working pixel the coefficient window starts at, ``grid``
+    ``(sx, sy, block)``.
+    """
+    import cv2
+
+    height, width = full.shape
+    top, first, end = run
+    sx, sy, block = grid
+    # The run's input pixels: those whose centres map into its working blocks.
+    y0, y1 = _input_span(top, top + block, sy, height)
+    x0, x1 = _input_span(first, end, sx, width)
+    if y1 <= y0 or x1 <= x0:
+        return
+    # Input pixel (x0 + u) samples working x = (x0 + u + 0.5) * sx - 0.5, as cv2.resize,
+    # which is (that - origin) in the window.
+    wx0, wy0 = origin
+    matrix = np.array(
+        [[sx, 0.0, (x0 + 0.5) * sx - 0.5 - wx0], [0.0, sy, (y0 + 0.5) * sy - 0.5 - wy0]],
+        dtype=np.float64,
+    )
+    size = (x1 - x0, y1 - y0)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    slope_mean, offset_mean = coefficients
+    big_slope = cv2.warpAffine(
+        slope_mean, matrix, size, flags=flags, borderMode=cv2.BORDER_REPLICATE
+    )
+    big_offset = cv2.warpAffine(
+        offset_mean, matrix, size, flags=flags, borderMode=cv2.BORDER_REPLICATE
+    )
+    region = cv2.multiply(big_slope, full[y0:y1, x0:x1])
+    cv2.add(region, big_offset, dst=region)
+    cv2.compare(region, threshold, cv2.CMP_GT, dst=out[y0:y1, x0:x1])  # type: ignore[call-overload]
