@@ -87,7 +87,9 @@ class SegmentSettings:
             plants (a coarse pass finds the seedling row, strips are added
             while roots leave the band) with the same ``tile``-sized tiles, and
             take the rows above and below as background
-            (:mod:`visionkit.inference.sparse`); ``False`` runs every pixel.
+            (:mod:`visionkit.inference.sparse`); the default since it kept
+            root F1, seed F1 and tips on fresh validation plates at a fraction
+            of the work; ``False`` runs every pixel.
     """
 
     backend: str = DEFAULT_BACKEND
@@ -98,7 +100,7 @@ class SegmentSettings:
     tta: bool | Literal["hflip", "flips"] = False
     threads: int | None = None
     refine: int = DEFAULT_REFINE_RADIUS
-    skip_empty: bool = False
+    skip_empty: bool = True
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -10,7 +10,7 @@ from tests.helpers.models import band_model
 from tests.helpers.plates import draw_plate
 from visionkit.inference.runtime import make_runtime
 from visionkit.inference.segment import MULTIPLE, segment_image
-from visionkit.inference.sparse import run_sparse_pass
+from visionkit.inference.sparse import CONTEXT, run_sparse_pass
 from visionkit.inference.tiling import TileBlender
 
 
@@ -40,17 +40,22 @@ def test_skipping_empty_rows_keeps_every_class_pixel_and_skips_the_agar() -> Non
     np.testing.assert_allclose(sparse.probabilities, dense.probabilities, atol=1e-4)
 
 
-def _strip_image(height: int = 900, width: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised planes of agar with one long root in rows 100-600, and that image."""
+def _strip_image(height: int = 1000, width: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised planes of agar with one long root in rows 200-700, and that image.
+
+    The root starts more than :data:`~visionkit.inference.sparse.CONTEXT` rows
+    below the top, so a band around its start leaves agar above it.
+    """
+    assert CONTEXT < 200
     image = np.full((height, width), AGAR, np.uint8)
-    image[100:600, 126:130] = ROOT
+    image[200:700, 126:130] = ROOT
     return ((image.astype(np.float32) / 255.0 - 0.5) / 0.25)[None], image
 
 
 def test_a_root_is_followed_from_strip_to_strip_beyond_the_gate() -> None:
     planes, _ = _strip_image()
     gate = np.zeros(planes.shape[1:], bool)
-    gate[100:120, 100:150] = True  # only the root's top is known to the gate
+    gate[200:220, 100:150] = True  # only the root's top is known to the gate
     run = make_runtime(band_model(), "torch")
     probs, stats = run_sparse_pass(
         run, planes, classes=5, batch=2, temperature=1.0, multiple=MULTIPLE,
@@ -58,10 +63,10 @@ def test_a_root_is_followed_from_strip_to_strip_beyond_the_gate() -> None:
     )  # fmt: skip
     assert stats.waves > 2
     root = probs[1] > 0.5
-    assert root[100:600, 126:130].all()
+    assert root[200:700, 126:130].all()
     assert root.sum() == 500 * 4
     assert stats.rows[0] > 0  # the agar above the root stayed skipped
-    assert stats.rows[1] < 900  # and the agar below it
+    assert stats.rows[1] < 1000  # and the agar below it
     assert (probs[0, stats.rows[1] :] == 1.0).all()
     np.testing.assert_allclose(probs.sum(axis=0), 1.0, atol=1e-5)
 
@@ -75,7 +80,7 @@ def test_a_gate_that_sees_only_the_rim_skips_nothing() -> None:
         run, planes, classes=5, batch=2, temperature=1.0, multiple=MULTIPLE,
         tile=128, overlap=32, gate=gate,
     )  # fmt: skip
-    assert stats.rows == (0, 900)
+    assert stats.rows == (0, 1000)
     assert stats.skipped == 0.0
     assert (probs[1] > 0.5).sum() == 500 * 4
 

@@ -51,10 +51,10 @@ def segment_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """
     command = click.option(
         "--skip-empty/--no-skip-empty",
-        default=False,
+        default=True,
         show_default=True,
         help="Run the network only over the band of rows that holds the plants "
-        "(fewer multiply-accumulates; see docs/predict.md#skipping-empty-agar).",
+        "(--no-skip-empty: every row; see docs/predict.md#skipping-empty-agar).",
     )(command)
     command = click.option(
         "--backend",
@@ -84,7 +84,7 @@ def predict_settings(
     all_roots: bool,
     threads: int | None = None,
     expected_plants: int = PredictSettings.expected_plants,
-    skip_empty: bool = False,
+    skip_empty: bool = True,
 ) -> PredictSettings:
     """The settings the options describe; a value the settings refuse is a usage error.
 

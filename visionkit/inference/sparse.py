@@ -52,8 +52,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Rows added above and below the coarse pass's foreground for the start band.
-CONTEXT = 64
+#: Rows added above and below the coarse pass's foreground for the start band
+#: (64 lost seed F1 on one fresh validation set; 128 kept it on three, see
+#: docs/predict.md#skipping-empty-agar).
+CONTEXT = 128
 
 #: Rows at the working image's top and bottom whose coarse foreground is
 #: ignored: the image is the dish's box, so they hold its dark rim (and
