@@ -102,6 +102,12 @@ def test_pixels_no_tile_covered_take_the_fill() -> None:
     assert np.all(out[:, :4, :4] == 0.5)
     assert np.all(out[0, 4:, :] == 1.0)
     assert np.all(out[1, 4:, :] == 0.0)
-    assert np.all(blender.result()[:, 4:, :] == 0.0)
+    with pytest.raises(RuntimeError, match="already called"):
+        blender.result()  # the map was normalised in place
+    without = TileBlender(2, 8, 8, 2)
+    without.add(np.full((2, 4, 4), 0.5, np.float32), 0, 0)
+    assert np.all(without.result()[:, 4:, :] == 0.0)
+    wrong = TileBlender(2, 8, 8, 2)
+    wrong.add(np.full((2, 4, 4), 0.5, np.float32), 0, 0)
     with pytest.raises(ValueError, match="fill needs 2 values"):
-        blender.result(fill=np.zeros(3))
+        wrong.result(fill=np.zeros(3))

@@ -79,6 +79,14 @@ def test_a_position_dependent_pattern_is_reconstructed_without_seams() -> None:
     np.testing.assert_allclose(out, 2.0 * pattern, rtol=0, atol=1e-5)
 
 
+def test_a_blender_blends_once() -> None:
+    blender = TileBlender(1, 64, 64, 16)
+    blender.add(np.ones((1, 64, 64), np.float32), 0, 0)
+    blender.result()
+    with pytest.raises(RuntimeError, match="already called"):
+        blender.add(np.ones((1, 64, 64), np.float32), 0, 0)
+
+
 def test_tile_edge_errors_are_blended_away_not_left_as_seams() -> None:
     """A network is worst at a tile's edge; the windows must hide that, not show a step."""
 

@@ -9,6 +9,7 @@ import pytest
 
 from visionkit.inference.tta import flip, flips_for, unflip
 from visionkit.inference.uncertainty import (
+    channel_argmax,
     class_confidence,
     combine_uncertainty,
     predictive_entropy,
@@ -33,6 +34,17 @@ def test_tta_spread_raises_uncertainty_where_passes_disagree() -> None:
     combined = combine_uncertainty(entropy, spread)
     np.testing.assert_allclose(combined, [[0.1, 0.8]])
     assert combine_uncertainty(entropy, None) is entropy
+
+
+@pytest.mark.parametrize("classes", [1, 2, 5])
+def test_channel_argmax_is_numpys_argmax_ties_included(classes: int) -> None:
+    rng = np.random.default_rng(classes)
+    probs = rng.integers(0, 4, size=(classes, 37, 53)).astype(np.float32)  # many ties
+    labels = channel_argmax(probs)
+    assert labels.dtype == np.uint8
+    assert np.array_equal(labels, np.argmax(probs, axis=0))
+    with pytest.raises(ValueError, match="1-256 classes"):
+        channel_argmax(probs[0])
 
 
 def test_class_confidence_is_the_mean_probability_over_the_predicted_region() -> None:

@@ -44,6 +44,7 @@ from visionkit.inference.temperature import softmax
 from visionkit.inference.tiling import TileBlender, balanced_tile, tiles
 from visionkit.inference.tta import flip, flips_for, unflip
 from visionkit.inference.uncertainty import (
+    channel_argmax,
     class_confidence,
     combine_uncertainty,
     predictive_entropy,
@@ -210,7 +211,7 @@ class SegmentationResult:
 
     def labels(self) -> np.ndarray:
         """The arg-max class index per working pixel, ``(h, w)`` uint8."""
-        return np.argmax(self.probabilities, axis=0).astype(np.uint8)
+        return channel_argmax(self.probabilities)
 
     def to_input_xy(self, points: Any) -> np.ndarray:
         """Map working ``(x, y)`` points (``(2,)`` or ``(N, 2)``) to input-image pixels.

@@ -131,6 +131,7 @@ class TileBlender:
         self._sum = np.zeros((channels, height, width), dtype=np.float32)
         self._weight = np.zeros((height, width), dtype=np.float32)
         self._windows: dict[tuple[int, int, bool, bool, bool, bool], np.ndarray] = {}
+        self._spent = False
 
     def _window(self, y0: int, x0: int, h: int, w: int) -> np.ndarray:
         sides = (
@@ -149,27 +150,36 @@ class TileBlender:
 
     def add(self, values: np.ndarray, y0: int, x0: int) -> None:
         """Add one tile's ``(channels, h, w)`` output whose top-left is ``(y0, x0)``."""
+        if self._spent:
+            raise RuntimeError("TileBlender.result() was already called; blend into a new one")
         _, h, w = values.shape
         window = self._window(y0, x0, h, w)
         target = self._sum[:, y0 : y0 + h, x0 : x0 + w]
-        for channel, plane in enumerate(values):
-            target[channel] += plane * window
+        target += np.multiply(values, window, dtype=np.float32)
         self._weight[y0 : y0 + h, x0 : x0 + w] += window
 
     def result(self, fill: np.ndarray | None = None) -> np.ndarray:
         """The blended map; pixels no tile covered are 0, or ``fill`` (one value per channel).
 
         A sparse pass (:mod:`~visionkit.inference.sparse`) skips tiles and
-        fills what they would have covered with the background class.
+        fills what they would have covered with the background class. The
+        map is normalised in place, so the blender is spent afterwards.
+
+        Raises:
+            RuntimeError: ``result`` was already called.
+            ValueError: ``fill`` has not one value per channel.
         """
+        if self._spent:
+            raise RuntimeError("TileBlender.result() was already called; blend into a new one")
+        self._spent = True
         covered = self._weight > 0
-        weight = np.where(covered, self._weight, 1.0)
-        out = np.asarray(self._sum / weight, dtype=np.float32)
+        weight = np.where(covered, self._weight, np.float32(1.0))
+        out = np.divide(self._sum, weight, out=self._sum)
         if fill is not None and not covered.all():
             values = np.asarray(fill, dtype=np.float32).reshape(-1)
             if values.shape[0] != out.shape[0]:
                 raise ValueError(f"fill needs {out.shape[0]} values, got {values.shape[0]}")
             empty = ~covered
             for channel, value in enumerate(values):
-                out[channel][empty] = value
+                np.copyto(out[channel], value, where=empty)
         return out
