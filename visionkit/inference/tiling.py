@@ -132,6 +132,7 @@ class TileBlender:
         self._weight = np.zeros((height, width), dtype=np.float32)
         self._windows: dict[tuple[int, int, bool, bool, bool, bool], np.ndarray] = {}
         self._spent = False
+        self._scratch = np.empty((0, 0), dtype=np.float32)
 
     def _window(self, y0: int, x0: int, h: int, w: int) -> np.ndarray:
         sides = (
@@ -155,7 +156,14 @@ class TileBlender:
         _, h, w = values.shape
         window = self._window(y0, x0, h, w)
         target = self._sum[:, y0 : y0 + h, x0 : x0 + w]
-        target += np.multiply(values, window, dtype=np.float32)
+        # One plane-sized scratch, reused: a fresh temporary per tile would be
+        # fresh pages from the OS each time, which costs more than the product.
+        if self._scratch.shape[0] < h or self._scratch.shape[1] < w:
+            self._scratch = np.empty((h, w), dtype=np.float32)
+        product = self._scratch[:h, :w]
+        for channel, plane in enumerate(values):
+            np.multiply(plane, window, out=product)
+            target[channel] += product
         self._weight[y0 : y0 + h, x0 : x0 + w] += window
 
     def result(self, fill: np.ndarray | None = None) -> np.ndarray:
