@@ -27,6 +27,7 @@ from visionkit.prediction import Prediction
 __all__ = [
     "MASK_COLOURS",
     "SCREEN_SIDE",
+    "SPARSE_SHARE",
     "OverlayWriter",
     "caption_lines",
     "covered_pixels",
