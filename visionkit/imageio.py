@@ -291,7 +291,7 @@ def write_image(
     Args:
         path: the file to write; ``.tif``/``.tiff`` give zlib TIFF, else by suffix.
         array: ``uint8`` (or ``uint16``) pixels.
-        compress_level: PNG zlib level 0-9 (Pillow's default, 6, when ``None``);
+        compress_level: PNG deflate level 0-9 (Pillow's default, 6, when ``None``);
             1 is several times faster for large noisy frames. With a level,
             8-bit grey, RGB and RGBA go through :func:`encode_png`.
     """

