@@ -73,6 +73,14 @@ def test_each_tip_is_at_the_lower_end_of_its_root(prediction) -> None:  # type: 
         assert (lowest - tip.y) * mm <= 1.0, f"plant {plant.plant}: root goes on below the tip"
 
 
+def test_no_real_tip_is_doubted_for_a_trail_and_each_stays_confident(prediction) -> None:  # type: ignore[no-untyped-def]
+    """On the real image the agar beyond each tip is clear: ``tip_trail`` has nothing to doubt."""
+    for plant in prediction.plants:
+        assert plant.tip is not None
+        assert plant.tip_factors["tip_trail"] == 1.0, f"plant {plant.plant}"
+        assert plant.tip.confidence >= 0.8, f"plant {plant.plant}: {plant.tip.confidence:.2f}"
+
+
 def _resized(factor: float) -> np.ndarray:
     """The real crop as a camera with ``factor`` times its resolution would see it."""
     import cv2

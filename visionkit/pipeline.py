@@ -237,6 +237,17 @@ def _input_length(seg: SegmentationResult, found: PlantLandmarks) -> float | Non
     return float(found.length_px) / float(np.mean(seg.scale_xy))
 
 
+def _input_path(
+    seg: SegmentationResult, found: PlantLandmarks, tip: tuple[float, float] | None
+) -> np.ndarray | None:
+    """The primary root's path in input pixels, ending at ``tip`` (``None`` without a tip)."""
+    if tip is None or len(found.path) < 2:
+        return None
+    path = np.asarray(seg.to_input_xy(np.asarray(found.path, np.float64)[:, :2]), np.float64)
+    path[-1] = tip
+    return path
+
+
 def _tip_calibration(config: Mapping[str, Any]) -> TipCalibration | None:
     """The model's fitted tip calibration, or ``None`` (the raw product of the factors)."""
     if not config:
@@ -263,7 +274,10 @@ def _plants(
     With the input ``image`` (and a known resolution), the tips of short roots
     are placed on it at full resolution
     (:func:`visionkit.landmarks.fine_tip.refine_short_tips`): a late seedling's
-    root is a few working pixels, and its map ends where the blur does. With
+    root is a few working pixels, and its map ends where the blur does; and
+    each tip's ``tip_trail`` doubt is read there
+    (:mod:`visionkit.landmarks.trail`: does the root go on, faintly, beyond
+    its tip?), multiplied into the raw confidence. With
     ``tips`` (the model's fitted doubts), each tip's confidence is the fitted
     chance that it lies within 1 mm (lowered further where the fit was made
     for a risk), not the raw product.
@@ -278,17 +292,25 @@ def _plants(
     mm_per_px = seg.mm_per_px
     ordered = sorted(found, key=lambda p: p.anchor[0])
     fine: list[tuple[float, float] | None] = [None] * len(ordered)
+    trails = [1.0] * len(ordered)
     if image is not None and mm_per_px:
         from visionkit.landmarks.fine_tip import refine_short_tips
+        from visionkit.landmarks.trail import trail_factors
 
         fine = refine_short_tips(
             ordered, image, to_input=seg.to_input_xy, input_px_per_mm=1.0 / mm_per_px
         )
+        paths = [_input_path(seg, item, tip) for item, tip in zip(ordered, fine, strict=True)]
+        trails = trail_factors(paths, image, px_per_mm=1.0 / mm_per_px)
     plants: list[Plant] = []
     for number, item in enumerate(ordered, start=1):
         refined = fine[number - 1]
         factors = _tip_factors(item)
-        sure = item.tip_confidence if tips is None or item.tip is None else tips.apply(factors)
+        raw = item.tip_confidence
+        if item.tip is not None:
+            factors["tip_trail"] = trails[number - 1]
+            raw *= trails[number - 1]
+        sure = raw if tips is None or item.tip is None else tips.apply(factors)
         tip = (
             Keypoint(float(refined[0]), float(refined[1]), _clip01(sure))
             if refined is not None

@@ -84,9 +84,10 @@ class SegmentSettings:
         threads: CPU threads for the runtime (``None``: the runtime's choice).
         refine: edge-aware mask upsampling radius in working pixels; 0 is bilinear.
         skip_empty: run the network only over the band of rows that holds the
-            plants (a coarse pass finds the seedling row, strips are added
-            while roots leave the band) with the same ``tile``-sized tiles, and
-            take the rows above and below as background
+            plants (from the dish's top, where the seedlings are sown, down to
+            the lowest foreground a coarse pass sees; strips are added while
+            roots leave the band) with the same ``tile``-sized tiles, and
+            take the rows below as background
             (:mod:`visionkit.inference.sparse`); the default since it kept
             root F1, seed F1 and tips on fresh validation plates at a fraction
             of the work; ``False`` runs every pixel.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from tests.helpers.models import band_model
 from tests.helpers.plates import draw_plate
 from visionkit.inference.runtime import make_runtime
 from visionkit.inference.segment import MULTIPLE, segment_image
-from visionkit.inference.sparse import CONTEXT, run_sparse_pass
+from visionkit.inference.sparse import CONTEXT, SOWN_SHARE, run_sparse_pass
 from visionkit.inference.tiling import TileBlender
 
 
@@ -43,10 +45,10 @@ def test_skipping_empty_rows_keeps_every_class_pixel_and_skips_the_agar() -> Non
 def _strip_image(height: int = 1000, width: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Normalised planes of agar with one long root in rows 200-700, and that image.
 
-    The root starts more than :data:`~visionkit.inference.sparse.CONTEXT` rows
-    below the top, so a band around its start leaves agar above it.
+    The root ends more than :data:`~visionkit.inference.sparse.CONTEXT` rows
+    above the bottom, so a band that follows it leaves agar below it.
     """
-    assert CONTEXT < 200
+    assert CONTEXT < 300
     image = np.full((height, width), AGAR, np.uint8)
     image[200:700, 126:130] = ROOT
     return ((image.astype(np.float32) / 255.0 - 0.5) / 0.25)[None], image
@@ -65,10 +67,46 @@ def test_a_root_is_followed_from_strip_to_strip_beyond_the_gate() -> None:
     root = probs[1] > 0.5
     assert root[200:700, 126:130].all()
     assert root.sum() == 500 * 4
-    assert stats.rows[0] > 0  # the agar above the root stayed skipped
-    assert stats.rows[1] < 1000  # and the agar below it
+    assert stats.rows[1] < 1000  # the agar below it stayed skipped
     assert (probs[0, stats.rows[1] :] == 1.0).all()
     np.testing.assert_allclose(probs.sum(axis=0), 1.0, atol=1e-5)
+
+
+def test_the_sown_top_runs_where_the_gate_sees_only_a_speck_lower_down() -> None:
+    # A plate of late seedlings: a few pixels of root each, invisible to the
+    # coarse pass, which sees only a speck in the lower half of the dish.
+    image = np.full((1000, 256), AGAR, np.uint8)
+    image[150:170, 60:63] = ROOT
+    image[150:175, 190:193] = ROOT
+    planes = ((image.astype(np.float32) / 255.0 - 0.5) / 0.25)[None]
+    gate = np.zeros(planes.shape[1:], bool)
+    gate[800:805, 100:105] = True
+    run = make_runtime(band_model(), "torch")
+    probs, stats = run_sparse_pass(
+        run, planes, classes=5, batch=2, temperature=1.0, multiple=MULTIPLE,
+        tile=128, overlap=32, gate=gate,
+    )  # fmt: skip
+    root = probs[1] > 0.5
+    assert root[150:170, 60:63].all()
+    assert root[150:175, 190:193].all()
+    assert stats.rows[0] == 0
+    assert stats.rows[1] >= 805 + CONTEXT  # the speck and its context ran too
+    assert stats.rows[1] < 1000
+
+
+def test_a_gate_of_the_top_third_only_runs_it_and_skips_the_rest() -> None:
+    planes, _ = _strip_image()
+    gate = np.zeros(planes.shape[1:], bool)
+    gate[100:110, 100:150] = True  # seen high up: the band is the sown third
+    run = make_runtime(band_model(), "torch")
+    quiet = np.full_like(planes, planes[0, 0, 0])  # no root anywhere: nothing grows
+    _, stats = run_sparse_pass(
+        run, quiet, classes=5, batch=2, temperature=1.0, multiple=MULTIPLE,
+        tile=128, overlap=32, gate=gate,
+    )  # fmt: skip
+    assert stats.rows[0] == 0
+    assert math.ceil(1000 * SOWN_SHARE) <= stats.rows[1] < 1000 * SOWN_SHARE + 128
+    assert stats.waves == 1
 
 
 def test_a_gate_that_sees_only_the_rim_skips_nothing() -> None:
