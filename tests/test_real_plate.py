@@ -74,10 +74,11 @@ def test_each_tip_is_at_the_lower_end_of_its_root(prediction) -> None:  # type: 
 
 
 def test_no_real_tip_is_doubted_for_a_trail_and_each_stays_confident(prediction) -> None:  # type: ignore[no-untyped-def]
-    """On the real image the agar beyond each tip is clear: ``tip_trail`` has nothing to doubt."""
+    """On the real image the agar beyond each tip is clear: no trail to doubt or follow."""
     for plant in prediction.plants:
         assert plant.tip is not None
         assert plant.tip_factors["tip_trail"] == 1.0, f"plant {plant.plant}"
+        assert plant.tip_factors["tip_followed"] == 1.0, f"plant {plant.plant}: tip moved"
         assert plant.tip.confidence >= 0.8, f"plant {plant.plant}: {plant.tip.confidence:.2f}"
 
 

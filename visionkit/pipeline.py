@@ -50,10 +50,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -248,6 +249,57 @@ def _input_path(
     return path
 
 
+@dataclass(frozen=True)
+class _ImageTip:
+    """What the input image says about one plant's tip.
+
+    Attributes:
+        tip: the tip in input pixels, placed or followed on the image;
+            ``None`` maps the working tip.
+        followed_px: root length followed on the image beyond the map's tip.
+        factors: the doubts read on the image (``tip_trail``, ``tip_followed``).
+    """
+
+    tip: tuple[float, float] | None = None
+    followed_px: float = 0.0
+    factors: dict[str, float] = field(default_factory=dict)
+
+
+def _read_on_image(
+    seg: SegmentationResult, ordered: Sequence[PlantLandmarks], image: np.ndarray, px_per_mm: float
+) -> list[_ImageTip]:
+    """Each plant's tip read on the full-resolution input image.
+
+    A short root's tip is placed on the image
+    (:func:`~visionkit.landmarks.fine_tip.refine_short_tips`); a root the
+    image shows going on beyond its tip is followed there
+    (:func:`~visionkit.landmarks.follow.follow_trail`, ``tip_followed``);
+    then whatever trail is left beyond the tip is ``tip_trail``
+    (:mod:`visionkit.landmarks.trail`).
+    """
+    from visionkit.landmarks.fine_tip import refine_short_tips
+    from visionkit.landmarks.follow import FOLLOWED_FACTOR, follow_trail
+    from visionkit.landmarks.polyline import arc_length
+    from visionkit.landmarks.trail import trail_factor, trail_ratio
+
+    fine = refine_short_tips(ordered, image, to_input=seg.to_input_xy, input_px_per_mm=px_per_mm)
+    found: list[_ImageTip] = []
+    for item, tip in zip(ordered, fine, strict=True):
+        path = _input_path(seg, item, tip)
+        if path is None:
+            found.append(_ImageTip(tip, 0.0, {"tip_trail": 1.0, "tip_followed": 1.0}))
+            continue
+        followed = follow_trail(path, image, px_per_mm=px_per_mm)
+        extra = arc_length(followed[len(path) - 1 :]) if len(followed) > len(path) else 0.0
+        factors = {
+            "tip_trail": trail_factor(trail_ratio(followed, image, px_per_mm=px_per_mm)),
+            "tip_followed": FOLLOWED_FACTOR if extra else 1.0,
+        }
+        end = (float(followed[-1, 0]), float(followed[-1, 1]))
+        found.append(_ImageTip(end, float(extra), factors))
+    return found
+
+
 def _tip_calibration(config: Mapping[str, Any]) -> TipCalibration | None:
     """The model's fitted tip calibration, or ``None`` (the raw product of the factors)."""
     if not config:
@@ -271,13 +323,10 @@ def _plants(
 ) -> tuple[list[Plant], list[str]]:
     """Landmarks as contract plants in input pixels, numbered left to right, and warnings.
 
-    With the input ``image`` (and a known resolution), the tips of short roots
-    are placed on it at full resolution
-    (:func:`visionkit.landmarks.fine_tip.refine_short_tips`): a late seedling's
-    root is a few working pixels, and its map ends where the blur does; and
-    each tip's ``tip_trail`` doubt is read there
-    (:mod:`visionkit.landmarks.trail`: does the root go on, faintly, beyond
-    its tip?), multiplied into the raw confidence. With
+    With the input ``image`` (and a known resolution), each tip is read on it
+    at full resolution (:func:`_read_on_image`): a late seedling's short root
+    ends where the map's blur does, a fading root goes on beyond the map's
+    end; the doubts read there multiply into the raw confidence. With
     ``tips`` (the model's fitted doubts), each tip's confidence is the fitted
     chance that it lies within 1 mm (lowered further where the fit was made
     for a risk), not the raw product.
@@ -291,33 +340,26 @@ def _plants(
         return [Plant(i, None, None, reason=empty) for i in range(1, expected_plants + 1)], warnings
     mm_per_px = seg.mm_per_px
     ordered = sorted(found, key=lambda p: p.anchor[0])
-    fine: list[tuple[float, float] | None] = [None] * len(ordered)
-    trails = [1.0] * len(ordered)
+    on_image = [_ImageTip() for _ in ordered]
     if image is not None and mm_per_px:
-        from visionkit.landmarks.fine_tip import refine_short_tips
-        from visionkit.landmarks.trail import trail_factors
-
-        fine = refine_short_tips(
-            ordered, image, to_input=seg.to_input_xy, input_px_per_mm=1.0 / mm_per_px
-        )
-        paths = [_input_path(seg, item, tip) for item, tip in zip(ordered, fine, strict=True)]
-        trails = trail_factors(paths, image, px_per_mm=1.0 / mm_per_px)
+        on_image = _read_on_image(seg, ordered, image, 1.0 / mm_per_px)
     plants: list[Plant] = []
     for number, item in enumerate(ordered, start=1):
-        refined = fine[number - 1]
+        read = on_image[number - 1]
         factors = _tip_factors(item)
         raw = item.tip_confidence
         if item.tip is not None:
-            factors["tip_trail"] = trails[number - 1]
-            raw *= trails[number - 1]
+            factors.update(read.factors)
+            raw *= math.prod(read.factors.values())
         sure = raw if tips is None or item.tip is None else tips.apply(factors)
         tip = (
-            Keypoint(float(refined[0]), float(refined[1]), _clip01(sure))
-            if refined is not None
+            Keypoint(float(read.tip[0]), float(read.tip[1]), _clip01(sure))
+            if read.tip is not None
             else _keypoint(seg, item.tip, sure)
         )
         start = _keypoint(seg, item.start, item.start_confidence)
-        length = _input_length(seg, item) if tip is not None else None
+        mapped = _input_length(seg, item) if tip is not None else None
+        length = mapped + read.followed_px if mapped is not None else None
         reason = item.reason or ("root tip not found" if tip is None else None)
         plants.append(
             Plant(

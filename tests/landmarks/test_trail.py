@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -13,16 +14,16 @@ from visionkit.landmarks.trail import (
     TRAIL_CLEAR,
     TRAIL_FLOOR,
     trail_factor,
-    trail_factors,
     trail_ratio,
 )
 
 PX_PER_MM = 20.0
 
 
-def _agar(seed: int = 0) -> np.ndarray:
+def _agar(seed: int = 0, height: int = 400) -> np.ndarray:
+    """Light agar with a few grey levels of pixel noise."""
     rng = np.random.default_rng(seed)
-    return np.clip(rng.normal(170, 3, (400, 300)), 0, 255).astype(np.uint8)
+    return np.clip(rng.normal(170, 3, (height, 300)), 0, 255).astype(np.uint8)
 
 
 def _path(top: int, bottom: int) -> np.ndarray:
@@ -63,26 +64,29 @@ def test_what_cannot_be_measured_is_no_doubt():
     assert trail_ratio(off, image, px_per_mm=PX_PER_MM) is None
     assert trail_factor(None) == 1.0
     assert trail_factor(float("nan")) == 1.0
-    assert trail_factors([None, off], image, px_per_mm=PX_PER_MM) == [1.0, 1.0]
     with pytest.raises(ValueError, match="px_per_mm must be positive"):
         trail_ratio(_path(60, 200), image, px_per_mm=0.0)
 
 
-def test_fading_roots_cut_short_are_doubted_and_their_true_ends_are_not():
+def _fading_roots() -> Iterator[tuple[np.ndarray, float, np.ndarray]]:
+    """``(image, px_per_mm, true path)`` of each fading root of 6 mm or more on two plates."""
     from visionkit.synth import SynthConfig, generate_plate
 
     config = dataclasses.replace(SynthConfig(), families=("fading",), p_family=1.0)
-    whole, cut = [], []
     for seed in (11, 12):
         plate = generate_plate(seed, config)
         ppm = 1.0 / float(plate.landmarks["dish"]["mm_per_px"])
         for plant in plate.landmarks["plants"]:
-            if not plant["present"] or plant["primary_root_length_mm"] < 6.0:
-                continue
-            path = np.array(plant["primary_root_path"], np.float64)
-            shorter = _shortened(path, 2.0, ppm)
-            whole.append(trail_factors([path], plate.image, px_per_mm=ppm)[0])
-            cut.append(trail_factors([shorter], plate.image, px_per_mm=ppm)[0])
+            if plant["present"] and plant["primary_root_length_mm"] >= 6.0:
+                yield plate.image, ppm, np.array(plant["primary_root_path"], np.float64)
+
+
+def test_fading_roots_cut_short_are_doubted_and_their_true_ends_are_not():
+    whole, cut = [], []
+    for image, ppm, path in _fading_roots():
+        shorter = _shortened(path, 2.0, ppm)
+        whole.append(trail_factor(trail_ratio(path, image, px_per_mm=ppm)))
+        cut.append(trail_factor(trail_ratio(shorter, image, px_per_mm=ppm)))
     assert len(whole) >= 4
     assert np.mean(whole) > np.mean(cut)
     assert sum(f == 1.0 for f in whole) >= len(whole) - 1  # a real end leaves agar ahead

@@ -60,11 +60,13 @@ each in [0, 1], reported under its own name):
   root that goes on after a gap means the tip may sit where the root only
   fades (a faint stretch, a droplet) and the real tip lies further on.
 
-One more doubt needs the input image at full resolution, so the pipeline
-adds it once the landmarks are mapped back (:func:`visionkit.pipeline.Predictor`):
+Two more doubts need the input image at full resolution, so the pipeline
+adds them once the landmarks are mapped back (:func:`visionkit.pipeline.Predictor`):
 
 * ``tip_trail``: the image still shows the root going on, faintly, beyond a
   tip the map ends at cleanly (:mod:`visionkit.landmarks.trail`).
+* ``tip_followed``: the tip was followed along such a trail on the image
+  (:mod:`visionkit.landmarks.follow`), so its end was read on a faint line.
 
 How strong each prior is (``tip_prob`` and ``tip_decisive`` included) is
 fitted on validation plates by ``visionkit evaluate --fit-tips``

@@ -26,7 +26,7 @@ a tip's confidence is fitted with the other doubts
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,8 +42,10 @@ __all__ = [
     "TRAIL_FLOOR",
     "TRAIL_FULL",
     "TRAIL_NEAR_MM",
+    "TipReading",
+    "read_tip",
+    "rotate",
     "trail_factor",
-    "trail_factors",
     "trail_ratio",
 ]
 
@@ -92,7 +94,8 @@ _SIDE_MM = 0.35
 _STEP_PX = 0.5
 
 
-def _rotate(vector: np.ndarray, degrees: float) -> np.ndarray:
+def rotate(vector: np.ndarray, degrees: float) -> np.ndarray:
+    """``vector`` turned by ``degrees`` (image axes: positive turns from +x towards +y)."""
     angle = math.radians(degrees)
     c, s = math.cos(angle), math.sin(angle)
     return np.array([c * vector[0] - s * vector[1], s * vector[0] + c * vector[1]])
@@ -108,6 +111,64 @@ def _darkness(crop: np.ndarray, points: np.ndarray, direction: np.ndarray, side:
     normal = np.array([-direction[1], direction[0]])
     values = -_contrast(crop, points, normal, side)
     return float(np.nanmedian(values)) if np.isfinite(values).any() else math.nan
+
+
+@dataclass(frozen=True)
+class TipReading:
+    """The input image around a tip, as :func:`trail_ratio` and the trail's follower read it.
+
+    Attributes:
+        crop: grey levels around the tip, blurred by a pixel.
+        origin: ``(x, y)`` of the crop's top-left corner in the input image.
+        tip: the tip, in crop pixels.
+        direction: unit vector of the root's last millimetre, pointing on.
+        side: how far beside a line the agar is read, px.
+        own: the root's own darkness over its last millimetre (at least
+            :data:`MIN_LEVEL`).
+    """
+
+    crop: np.ndarray
+    origin: np.ndarray
+    tip: np.ndarray
+    direction: np.ndarray
+    side: float
+    own: float
+
+    def darkness(self, start: np.ndarray, direction: np.ndarray, length_px: float) -> float:
+        """Median darkness along ``length_px`` from ``start`` (crop px) in ``direction``."""
+        along = np.arange(0.0, length_px, _STEP_PX)
+        return _darkness(self.crop, start + along[:, None] * direction, direction, self.side)
+
+
+def read_tip(
+    path: np.ndarray, image: np.ndarray, *, px_per_mm: float, reach_mm: float
+) -> TipReading | None:
+    """The image within ``reach_mm`` of the path's tip and the root's own darkness there.
+
+    ``None`` when the path has no direction, is shorter than
+    :data:`MIN_ROOT_MM`, or its tip's surroundings lie off the image.
+
+    Raises:
+        ValueError: ``px_per_mm`` is not positive.
+    """
+    if px_per_mm <= 0:
+        raise ValueError(f"px_per_mm must be positive, got {px_per_mm}")
+    points = np.asarray(path, np.float64).reshape(-1, 2)
+    direction = end_direction(points, px_per_mm, at_start=False)
+    length = arc_length(points)
+    if direction is None or length < MIN_ROOT_MM * px_per_mm:
+        return None
+    side = max(3.0, _SIDE_MM * px_per_mm)
+    crop, origin = _window(np.asarray(image), points[-1], reach_mm * px_per_mm + side + 4.0)
+    if crop.size == 0:
+        return None
+    local = points[-1] - origin
+    span = min(px_per_mm, 0.7 * length)
+    behind = np.arange(-span, -0.2 * px_per_mm, _STEP_PX)
+    own = _darkness(crop, local + behind[:, None] * direction, direction, side)
+    if not math.isfinite(own):
+        return None
+    return TipReading(crop, origin, local, direction, side, max(abs(own), MIN_LEVEL))
 
 
 def trail_ratio(path: np.ndarray, image: np.ndarray, *, px_per_mm: float) -> float | None:
@@ -127,32 +188,19 @@ def trail_ratio(path: np.ndarray, image: np.ndarray, *, px_per_mm: float) -> flo
     Raises:
         ValueError: ``px_per_mm`` is not positive.
     """
-    if px_per_mm <= 0:
-        raise ValueError(f"trail_ratio: px_per_mm must be positive, got {px_per_mm}")
-    points = np.asarray(path, np.float64).reshape(-1, 2)
-    direction = end_direction(points, px_per_mm, at_start=False)
-    length = arc_length(points)
-    if direction is None or length < MIN_ROOT_MM * px_per_mm:
+    reading = read_tip(path, image, px_per_mm=px_per_mm, reach_mm=TRAIL_FAR_MM)
+    if reading is None:
         return None
-    tip = points[-1]
-    side = max(3.0, _SIDE_MM * px_per_mm)
-    crop, origin = _window(np.asarray(image), tip, TRAIL_FAR_MM * px_per_mm + side + 4.0)
-    if crop.size == 0:
-        return None
-    local = tip - origin
-    span = min(px_per_mm, 0.7 * length)
-    behind = np.arange(-span, -0.2 * px_per_mm, _STEP_PX)
-    own = _darkness(crop, local + behind[:, None] * direction, direction, side)
-    along = np.arange(TRAIL_NEAR_MM * px_per_mm, TRAIL_FAR_MM * px_per_mm, _STEP_PX)
+    near, far = TRAIL_NEAR_MM * px_per_mm, TRAIL_FAR_MM * px_per_mm
     rays = np.arange(-TRAIL_DEG, TRAIL_DEG + 1e-9, TRAIL_STEP_DEG)
     ahead = [
-        _darkness(crop, local + along[:, None] * ray, ray, side)
-        for ray in (_rotate(direction, float(d)) for d in rays)
+        reading.darkness(reading.tip + near * ray, ray, far - near)
+        for ray in (rotate(reading.direction, float(d)) for d in rays)
     ]
     known = [v for v in ahead if math.isfinite(v)]
-    if not known or not math.isfinite(own):
+    if not known:
         return None
-    return max(0.0, max(known)) / max(abs(own), MIN_LEVEL)
+    return max(0.0, max(known)) / reading.own
 
 
 def trail_factor(ratio: float | None) -> float:
@@ -161,13 +209,3 @@ def trail_factor(ratio: float | None) -> float:
         return 1.0
     share = (ratio - TRAIL_CLEAR) / (TRAIL_FULL - TRAIL_CLEAR)
     return float(min(1.0, max(TRAIL_FLOOR, 1.0 - share * (1.0 - TRAIL_FLOOR))))
-
-
-def trail_factors(
-    paths: Sequence[np.ndarray | None], image: np.ndarray, *, px_per_mm: float
-) -> list[float]:
-    """``tip_trail`` for each input-pixel path (1 for ``None``, a plant without tip)."""
-    return [
-        1.0 if path is None else trail_factor(trail_ratio(path, image, px_per_mm=px_per_mm))
-        for path in paths
-    ]
