@@ -37,6 +37,8 @@ __all__ = [
     "MIN_CONTRAST",
     "MIN_ROOT_MM",
     "SHORT_ROOT_MM",
+    "contrast_across",
+    "grey_window",
     "refine_short_tips",
     "refine_tip",
 ]
@@ -101,7 +103,9 @@ def _sample(grey: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.asarray(values, np.float64).ravel()
 
 
-def _contrast(grey: np.ndarray, points: np.ndarray, normal: np.ndarray, side: float) -> np.ndarray:
+def contrast_across(
+    grey: np.ndarray, points: np.ndarray, normal: np.ndarray, side: float
+) -> np.ndarray:
     """Centre minus the mean of both sides, at each point (signed: roots may be light or dark)."""
     centre = _sample(grey, points)
     beside = 0.5 * (_sample(grey, points + side * normal) + _sample(grey, points - side * normal))
@@ -120,7 +124,9 @@ def _smooth(values: np.ndarray, width: int) -> np.ndarray:
         return np.where(count > 0, total / count, np.nan)
 
 
-def _window(image: np.ndarray, centre: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+def grey_window(
+    image: np.ndarray, centre: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Grey levels around ``centre``, blurred by a pixel's sigma, and their top-left ``(x, y)``.
 
     Only the window is converted to float: a full Hades frame is 50 MB of it.
@@ -185,7 +191,7 @@ def refine_tip(
     side = max(3.0, _SIDE_MM * px_per_mm)
     reach = max_move_mm * px_per_mm
     span = min(1.0 * px_per_mm, 0.7 * arc_length(points))
-    crop, origin = _window(array, tip, max(reach, span) + side + 4.0)
+    crop, origin = grey_window(array, tip, max(reach, span) + side + 4.0)
     if crop.size == 0:
         return points.copy()
     local = tip - origin
@@ -193,7 +199,7 @@ def refine_tip(
     # The root's own contrast, on its last millimetre short of the tip's blur
     # (on a shorter root, on the part of it away from the seed).
     behind = np.arange(-span, -min(0.25 * px_per_mm, 0.3 * span), _STEP_PX)
-    own = _contrast(crop, local + behind[:, None] * direction, normal, side)
+    own = contrast_across(crop, local + behind[:, None] * direction, normal, side)
     if len(own) == 0 or not np.isfinite(own).any():
         return points.copy()
     level = float(np.nanmedian(own))
@@ -201,7 +207,7 @@ def refine_tip(
         logger.debug("tip at (%.1f, %.1f): contrast %.1f too weak to refine", *tip, level)
         return points.copy()
     along = np.arange(-reach, reach + 1e-9, _STEP_PX)
-    seen = np.sign(level) * _contrast(crop, local + along[:, None] * direction, normal, side)
+    seen = np.sign(level) * contrast_across(crop, local + along[:, None] * direction, normal, side)
     seen = _smooth(seen, run)
     inside = np.nan_to_num(seen, nan=-np.inf) >= 0.5 * abs(level)
     here = int(np.argmin(np.abs(along)))

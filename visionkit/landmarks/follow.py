@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visionkit.landmarks.trail import read_tip, rotate, trail_ratio
+from visionkit.landmarks.trail import TRAIL_FAR_MM, read_tip, reading_ratio, rotate
 
 __all__ = [
     "FOLLOWED_FACTOR",
@@ -75,11 +75,10 @@ def follow_trail(path: np.ndarray, image: np.ndarray, *, px_per_mm: float) -> np
         ValueError: ``px_per_mm`` is not positive.
     """
     points = np.asarray(path, np.float64).reshape(-1, 2)
-    ratio = trail_ratio(points, image, px_per_mm=px_per_mm)
-    if ratio is None or ratio < FOLLOW_RATIO:
-        return points
-    reading = read_tip(points, image, px_per_mm=px_per_mm, reach_mm=FOLLOW_MAX_MM + FOLLOW_LOOK_MM)
-    if reading is None:
+    reach = max(FOLLOW_MAX_MM + FOLLOW_LOOK_MM, TRAIL_FAR_MM)
+    reading = read_tip(points, image, px_per_mm=px_per_mm, reach_mm=reach)
+    ratio = None if reading is None else reading_ratio(reading, px_per_mm)
+    if reading is None or ratio is None or ratio < FOLLOW_RATIO:
         return points
     step, look = FOLLOW_STEP_MM * px_per_mm, FOLLOW_LOOK_MM * px_per_mm
     turns = range(-FOLLOW_TURN_DEG, FOLLOW_TURN_DEG + 1, 5)
