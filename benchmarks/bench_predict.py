@@ -36,7 +36,7 @@ the band of rows that holds the plants (``skip_empty``); the multiply-
 accumulates printed are those that run spent (the coarse pass plus the tiles
 run), and the JSON-only path over every row (``--no-skip-empty``) is timed
 too, with its dense MACs. ``--table`` first times every lever (``--quick``:
-only the default).
+only the default; ``--lever TEXT``: those whose name contains ``TEXT``).
 """
 
 from __future__ import annotations
@@ -339,7 +339,7 @@ def _levers(quick: bool) -> list[Lever]:
         Lever("onnx, tile 512, batch 1", tile=512, batch=1),
         Lever("onnx, whole crop as one tile", tile=4096, batch=1),
         Lever("onnx, 1 thread", threads=1),
-        Lever("onnx-int8 (dynamic quantisation)", backend="onnx-int8"),
+        Lever("onnx-int8 (static quantisation, calibrated)", backend="onnx-int8"),
         Lever("torch eager, channels_last", backend="torch"),
         Lever("torch eager, contiguous", backend="torch", channels_last=False),
         Lever("torchscript (traced, frozen)", backend="torchscript"),
@@ -355,6 +355,13 @@ def main() -> None:
     parser.add_argument("--baseline-tiles", type=int, default=16, help="baseline tiles to time")
     parser.add_argument("--quick", action="store_true", help="with --table: only the default")
     parser.add_argument("--table", action="store_true", help="also time every lever (slow)")
+    parser.add_argument(
+        "--lever",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="with --table: only the levers whose name contains TEXT (repeatable)",
+    )
     parser.add_argument("--frames", type=int, default=4, help="frames in the CLI folder run")
     parser.add_argument("--model", type=Path, default=None, help="model folder [the default]")
     parser.add_argument("--random", action="store_true", help="random weights, true-mask tips")
@@ -385,7 +392,12 @@ def main() -> None:
         )
 
         results = []
-        for lever in _levers(args.quick) if args.table else []:
+        chosen = [
+            lever
+            for lever in _levers(args.quick)
+            if not args.lever or any(text in lever.label for text in args.lever)
+        ]
+        for lever in chosen if args.table else []:
             result = _run_lever(model, frame, plate, lever, args.repeat, folder / "out")
             count, shape = _work_tiles(model, frame, lever)
             macs = _conv_macs(model.module, (1, 1, *shape)) * count

@@ -65,14 +65,58 @@ def test_channels_last_and_threads_keep_the_answer(
         torch.set_num_threads(threads)
 
 
-def test_int8_runs_and_stays_close(tiny_unet: SavedModel, batch: np.ndarray) -> None:
+def test_int8_runs_and_stays_close(
+    tiny_unet: SavedModel, batch: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import onnx
+
+    from visionkit.inference import quantize
+
+    monkeypatch.setattr(quantize, "CALIBRATION_PLATES", 1)  # one frame calibrates a test model
+
     reference = make_runtime(tiny_unet, "torch")(batch)
     quantised = make_runtime(tiny_unet, "onnx-int8")
     assert quantised.name == "onnx-int8"
     out = quantised(batch)
     assert out.shape == reference.shape
     assert np.corrcoef(out.ravel(), reference.ravel())[0, 1] > 0.9
-    assert onnx_path(tiny_unet, int8=True).is_file()
+    path = onnx_path(tiny_unet, int8=True)
+    assert path.is_file()
+    assert path.name.endswith("-int8-qdq.onnx")
+    ops = {node.op_type for node in onnx.load(str(path)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # static (QDQ), not dynamic
+    assert "DynamicQuantizeLinear" not in ops
+    stamp = path.stat().st_mtime_ns
+    make_runtime(tiny_unet, "onnx-int8")
+    assert path.stat().st_mtime_ns == stamp  # calibrated once, then reused
+    assert not list(path.parent.glob(f".{path.name}.*"))  # nothing half-written left
+
+
+def test_full_resolution_convolutions_stay_float(tiny_unet: SavedModel) -> None:
+    import onnx
+
+    from visionkit.inference.quantize import float_nodes
+
+    source = onnx_path(tiny_unet)
+    make_runtime(tiny_unet, "onnx")
+    convs = [n.name for n in onnx.load(str(source)).graph.node if n.op_type == "Conv"]
+    kept = float_nodes(source)
+    assert convs[0] in kept
+    assert convs[-1] in kept
+    assert 0 < len(kept) < len(convs)  # the coarser layers are quantised
+
+
+def test_a_graph_that_cannot_be_quantised_is_a_model_error(
+    tiny_unet: SavedModel, tmp_path: Path
+) -> None:
+    from visionkit.inference.quantize import quantize
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx graph")
+    target = tmp_path / "out.onnx"
+    with pytest.raises(ModelError, match="cannot quantise"):
+        quantize(tiny_unet, broken, target)
+    assert not list(tmp_path.glob("*out.onnx*"))
 
 
 def test_the_export_is_cached_by_weights_hash(tiny_unet: SavedModel) -> None:

@@ -17,9 +17,11 @@ else in visionkit cares which one runs. Choose by name:
     cached, the torch module is never built (a lazily loaded model,
     :func:`visionkit.modelfolder.load_model`), so torch is never imported.
 ``"onnx-int8"``
-    the same export with weights quantised to 8 bit by ONNX Runtime's dynamic
-    quantisation (smaller file; measure before using: see
-    ``benchmarks/bench_predict.py``).
+    the same export quantised to 8 bits by ONNX Runtime's static quantisation,
+    calibrated once on synthetic plates and cached
+    (:mod:`visionkit.inference.quantize`): about 1.5x faster than ``"onnx"``
+    on this project's CPUs, at a small cost in accuracy (see
+    ``docs/predict.md``, "Backends and speed").
 
 The cache folder is ``$VISIONKIT_CACHE/onnx`` or ``~/.cache/visionkit/onnx``.
 torch and onnxruntime are imported only when a backend is built.
@@ -203,7 +205,8 @@ def _weights_key(model: SavedModel) -> str:
 def onnx_path(model: SavedModel, *, int8: bool = False, folder: Path | None = None) -> Path:
     """The cache file for ``model``'s export, named by its weights' sha256."""
     key = _weights_key(model)[:32]
-    suffix = "-int8" if int8 else ""
+    # "-qdq": static quantisation; earlier releases cached dynamic "-int8" files.
+    suffix = "-int8-qdq" if int8 else ""
     return (folder or cache_dir()) / f"{key}-opset{OPSET}{suffix}.onnx"
 
 
@@ -247,19 +250,6 @@ def export_onnx(module: Any, path: str | os.PathLike[str], *, in_channels: int =
     return target
 
 
-def _quantize(source: Path, target: Path) -> Path:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QUInt8)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
-
-
 def _ensure_onnx(model: SavedModel, *, int8: bool) -> Path:
     path = onnx_path(model)
     if not path.is_file():
@@ -268,7 +258,9 @@ def _ensure_onnx(model: SavedModel, *, int8: bool) -> Path:
         return path
     quantized = onnx_path(model, int8=True)
     if not quantized.is_file():
-        _quantize(path, quantized)
+        from visionkit.inference.quantize import quantize
+
+        quantize(model, path, quantized)
     return quantized
 
 
