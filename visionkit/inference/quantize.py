@@ -6,8 +6,8 @@ project's CPUs (AVX2, no VNNI) it was 1.6x *slower* than float32 for the
 default model, because every convolution paid for the extra measuring and
 conversions. *Static* quantisation, used here, fixes every activation's
 range beforehand from calibration data and writes a QDQ graph that ONNX
-Runtime fuses into 8-bit convolutions: 1.5x faster than float32 on the same
-tiles, with the same tips on the validation plates (``docs/predict.md``,
+Runtime fuses into 8-bit convolutions: about 1.6x faster than float32 on the
+same tiles (1.4x per full frame), with the same tips on the validation plates (``docs/predict.md``,
 "Backends and speed").
 
 Choices, each measured on the default model (``docs/benchmarks.md``):
@@ -17,7 +17,8 @@ Choices, each measured on the default model (``docs/benchmarks.md``):
   weights), which avoids the overflow of AVX2's 16-bit accumulation in
   ``vpmaddubsw`` on CPUs without VNNI;
 - the convolutions that read or write the input's full working resolution
-  (the first and the last ones, where a root is one or two pixels wide) stay
+  (for ``unet-small`` the first one, the last decoder block and the head,
+  where a root is one or two pixels wide) stay
   float: quantising them cost more in conversions of their large tensors
   than it saved, and it is there that 8 bits blur a thin root's edges;
 - the ranges come from the tiles the float model itself sees while
@@ -35,10 +36,14 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from visionkit.modelfolder import SavedModel
+
+if TYPE_CHECKING:
+    from visionkit.inference.runtime import Runtime
 
 __all__ = [
     "CALIBRATION_PLATES",
@@ -70,9 +75,9 @@ def float_nodes(source: str | os.PathLike[str], in_channels: int = 1) -> list[st
 
     graph_model = onnx.load(str(source))
     convs = [node for node in graph_model.graph.node if node.op_type == "Conv"]
-    known = {out.name for out in graph_model.graph.output}
-    names = sorted({t for node in convs for t in (node.input[0], node.output[0])} - known)
-    names = [n for n in names if n not in {i.name for i in graph_model.graph.input}]
+    # The graph's own input and output are at the input's resolution by contract.
+    ends = {t.name for t in graph_model.graph.input} | {t.name for t in graph_model.graph.output}
+    names = sorted({t for node in convs for t in (node.input[0], node.output[0])} - ends)
     for name in names:
         graph_model.graph.output.append(
             onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
@@ -85,12 +90,11 @@ def float_nodes(source: str | os.PathLike[str], in_channels: int = 1) -> list[st
     )
     probe = np.zeros((1, in_channels, _PROBE, _PROBE), np.float32)
     outputs = session.run(names, {session.get_inputs()[0].name: probe})
-    full = {
+    full = ends | {
         name
         for name, value in zip(names, outputs, strict=True)
         if value.shape[-2:] == probe.shape[-2:]
     }
-    full |= {i.name for i in graph_model.graph.input} | known
     return [node.name for node in convs if node.input[0] in full or node.output[0] in full]
 
 
@@ -99,19 +103,19 @@ class _Recorder:
 
     name = "onnx"
 
-    def __init__(self, runtime: object) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.batches: list[np.ndarray] = []
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         self.batches.append(np.array(batch, dtype=np.float32))
-        return self.runtime(batch)  # type: ignore[operator]
+        return self.runtime(batch)
 
 
 def calibration_batches(
-    model: SavedModel, source: str | os.PathLike[str], plates: int | None = None
+    model: SavedModel, runtime: Runtime, plates: int | None = None
 ) -> list[np.ndarray]:
-    """Single tiles ``(1, C, H, W)`` the float export sees on ``plates`` synthetic frames.
+    """Single tiles ``(1, C, H, W)`` that ``runtime`` (the float export) sees on synthetic frames.
 
     ``plates`` defaults to :data:`CALIBRATION_PLATES` (read at call time).
 
@@ -119,11 +123,10 @@ def calibration_batches(
     with the default settings (dish crop, working scale, the band of rows
     that holds the plants), so the tiles are normalised and sized as in use.
     """
-    from visionkit.inference.runtime import OnnxRuntime
     from visionkit.inference.segment import segment_image
     from visionkit.synth.generator import generate_plate
 
-    recorder = _Recorder(OnnxRuntime(source))
+    recorder = _Recorder(runtime)
     for index in range(CALIBRATION_PLATES if plates is None else plates):
         plate = generate_plate(CALIBRATION_SEED, index=index)
         segment_image(model, plate.image, runtime=recorder)
@@ -148,7 +151,6 @@ def quantize(model: SavedModel, source: Path, target: Path) -> Path:
     Raises:
         ModelError: ONNX Runtime cannot quantise the graph.
     """
-    import onnxruntime as ort
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -159,6 +161,7 @@ def quantize(model: SavedModel, source: Path, target: Path) -> Path:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from visionkit.exceptions import ModelError
+    from visionkit.inference.runtime import OnnxRuntime
 
     start = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -166,10 +169,10 @@ def quantize(model: SavedModel, source: Path, target: Path) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     CalibrationDataReader.register(_Reader)
     try:
-        session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
-        tiles = calibration_batches(model, source)
+        float_runtime = OnnxRuntime(source)
+        tiles = calibration_batches(model, float_runtime)
         keep_float = float_nodes(source, int(model.config.in_channels))
-        reader = _Reader(session.get_inputs()[0].name, tiles)
+        reader = _Reader(float_runtime.input_name, tiles)
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         quantize_static(
             str(prepared),

@@ -19,9 +19,10 @@ else in visionkit cares which one runs. Choose by name:
 ``"onnx-int8"``
     the same export quantised to 8 bits by ONNX Runtime's static quantisation,
     calibrated once on synthetic plates and cached
-    (:mod:`visionkit.inference.quantize`): about 1.5x faster than ``"onnx"``
-    on this project's CPUs, at a small cost in accuracy (see
-    ``docs/predict.md``, "Backends and speed").
+    (:mod:`visionkit.inference.quantize`): about 1.4x faster per frame than
+    ``"onnx"`` on this project's CPUs, with the same tips on the default
+    model's validation and test plates (``docs/predict.md``, "Backends and
+    speed"); check another model with ``visionkit evaluate --backend onnx-int8``.
 
 The cache folder is ``$VISIONKIT_CACHE/onnx`` or ``~/.cache/visionkit/onnx``.
 torch and onnxruntime are imported only when a backend is built.
@@ -178,10 +179,12 @@ class OnnxRuntime:
             raise ModelError(
                 f"{self.path}: ONNX Runtime cannot load it ({exc}); delete the file to re-export"
             ) from exc
-        self._input = self.session.get_inputs()[0].name
+        self.input_name: str = self.session.get_inputs()[0].name
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        out = self.session.run(None, {self._input: np.ascontiguousarray(batch, dtype=np.float32)})
+        out = self.session.run(
+            None, {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)}
+        )
         return np.asarray(out[0], dtype=np.float32)
 
 
