@@ -47,6 +47,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "predict": ("visionkit.commands.predict:predict", "Segment plates and find root tips."),
     "evaluate": ("visionkit.commands.evaluate:evaluate", "Score a model on full labelled images."),
+    "export": (
+        "visionkit.commands.export:export",
+        "Write a model's ONNX (or 8-bit) export into its folder, ready to run.",
+    ),
     "tune": ("visionkit.commands.tune:tune", "Search hyperparameters with Optuna."),
     "azureml": (
         "visionkit.commands.azureml:azureml",

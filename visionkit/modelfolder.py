@@ -6,6 +6,8 @@
       model.safetensors   the weights (tensors only: nothing is ever unpickled)
       config.json         architecture, its parameters, classes, input scale...
       MODEL_CARD.md       what it was trained on, how, and how well it did
+      model-int8.onnx     optional: a ready export (``visionkit export``),
+                          stamped with the weights it came from
 
 :func:`load_model` rebuilds the network from ``config.json`` through the
 architecture hook and loads the weights, checking that every tensor is there
@@ -43,6 +45,7 @@ __all__ = [
     "file_sha256",
     "load_model",
     "save_model",
+    "write_config",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,10 @@ class ModelConfig:
             doubts (:class:`~visionkit.landmarks.tip_calibration.TipCalibration`
             as a dict); empty: the raw product of the factors. Fitted on
             held-out plates by ``visionkit evaluate --fit-tips``.
+        backend: the inference runtime this model runs on when a prediction
+            names none (one of :data:`visionkit.settings.BACKENDS`); empty:
+            :data:`~visionkit.settings.DEFAULT_BACKEND`. Set only after the
+            model was scored on that runtime (``visionkit export --prefer``).
         name: registry name, e.g. ``"root-unet"``.
         version: registry version.
         extra: anything else worth keeping (data version, metrics).
@@ -98,6 +105,7 @@ class ModelConfig:
     mask_thresholds: dict[str, float] = field(default_factory=dict)
     map_offset: tuple[float, float] = (0.0, 0.0)
     tip_calibration: dict[str, Any] = field(default_factory=dict)
+    backend: str = ""
     name: str = "visionkit-model"
     version: str = "0"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -108,6 +116,8 @@ class ModelConfig:
         data["classes"] = list(self.classes)
         data["normalize"] = list(self.normalize)
         data["map_offset"] = list(self.map_offset)
+        if not self.backend:
+            del data["backend"]  # so that releases before the key read the folder
         data["format_version"] = FORMAT_VERSION
         return data
 
@@ -133,6 +143,14 @@ class ModelConfig:
                 data["map_offset"] = validate_offset(data["map_offset"])
             except ValueError as exc:
                 raise ModelError(f"{source}: {exc}") from exc
+        if data.get("backend"):
+            from visionkit.settings import BACKENDS
+
+            if data["backend"] not in BACKENDS:
+                raise ModelError(
+                    f"{source}: backend must be one of {', '.join(BACKENDS)}, "
+                    f"got {data['backend']!r}"
+                )
         if data.get("tip_calibration"):
             from visionkit.landmarks.tip_calibration import TipCalibration
 
@@ -286,6 +304,13 @@ def save_model(
     _atomic_write_text(out / MODEL_CARD_FILE, card or _default_card(config))
     logger.debug("saved model %s to %s", config.name, out)
     return out
+
+
+def write_config(folder: str | os.PathLike[str], config: ModelConfig) -> Path:
+    """Replace ``folder``'s ``config.json`` with ``config``, atomically; the weights stay."""
+    path = Path(folder) / CONFIG_FILE
+    _atomic_write_text(path, json.dumps(config.to_dict(), indent=2) + "\n")
+    return path
 
 
 def _default_card(config: ModelConfig) -> str:

@@ -44,7 +44,9 @@ __all__ = [
 #: fastest on a CPU (``benchmarks/bench_predict.py``); ``onnx-int8`` quantises.
 BACKENDS: tuple[str, ...] = ("onnx", "torch", "torchscript", "onnx-int8")
 
-#: The runtime used when none is named.
+#: The runtime used when neither the settings nor the model name one (a
+#: model's ``config.json`` may prefer another: the shipped default model
+#: prefers ``onnx-int8``, measured on its own plates).
 DEFAULT_BACKEND = "onnx"
 
 #: Test-time augmentation modes by name (``True`` means ``"hflip"``).
@@ -72,7 +74,9 @@ class SegmentSettings:
     """How the network is run over one plate.
 
     Attributes:
-        backend: one of :data:`BACKENDS`.
+        backend: one of :data:`BACKENDS`; ``None`` (the default) runs the
+            model's own preference (``ModelConfig.backend``, checked on its
+            plates when it was set), else :data:`DEFAULT_BACKEND`.
         scale: working pixels per input pixel, in (0, 4]; ``None`` lets the
             pipeline choose: the model's training resolution in pixels per
             millimetre, from the measured dish when there is one.
@@ -93,7 +97,7 @@ class SegmentSettings:
             of the work; ``False`` runs every pixel.
     """
 
-    backend: str = DEFAULT_BACKEND
+    backend: str | None = None
     scale: float | None = None
     tile: int = 768
     overlap: int = 64
@@ -104,7 +108,7 @@ class SegmentSettings:
     skip_empty: bool = True
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
+        if self.backend is not None and self.backend not in BACKENDS:
             raise SettingsError(
                 f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
             )

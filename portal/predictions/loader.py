@@ -45,7 +45,16 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MODEL_FILES = ("model.safetensors", "config.json", "MODEL_CARD.md")
+#: What a version's folder may hold: the card and the ready exports
+#: (:data:`portal.registry.services.EXPORT_FILES`) are copied when present.
+_MODEL_FILES = (
+    "model.safetensors",
+    "config.json",
+    "MODEL_CARD.md",
+    "model.onnx",
+    "model-int8.onnx",
+)
+_REQUIRED = ("model.safetensors", "config.json")
 
 _lock = threading.Lock()
 _models: OrderedDict[tuple[int, str], SavedModel] = OrderedDict()
@@ -100,7 +109,7 @@ def local_folder(version: ModelVersion) -> Path:
         for filename in _MODEL_FILES:
             name = f"{version.folder}/{filename}"
             if not storage.exists(name):
-                if filename == "MODEL_CARD.md":
+                if filename not in _REQUIRED:
                     continue
                 raise PortalError(
                     f"{version.name} v{version.version}: {name} is missing from the file "

@@ -5,10 +5,14 @@ A model folder is ``model.safetensors`` (tensors only), ``config.json`` and
 is refused by name before a byte of it is read as a model: pickles above
 all (``.pt``, ``.pth``, ``.pkl``, ``.ckpt``, ``.bin``, and any file that
 starts like one), so an uploaded model can never run code on the portal.
+Ready ONNX exports (``model.onnx``, ``model-int8.onnx``, from ``visionkit
+export``) are accepted in an archive but left out: an uploaded graph is
+never parsed or run; the workers make their own from the weights.
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +23,7 @@ from django.conf import settings
 
 from portal.common.archives import ZipLimits, extract_zip
 from portal.common.uploads import check_size
-from portal.registry.services import MODEL_FILES, RegistryError
+from portal.registry.services import EXPORT_FILES, MODEL_FILES, RegistryError
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -31,6 +35,8 @@ PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", 
 #: Other files a model folder may carry: read as text, never loaded.
 HARMLESS = frozenset({"readme.md", "metrics.json", "train_config.yaml", "license"})
 _REQUIRED = ("model.safetensors", "config.json")
+
+logger = logging.getLogger(__name__)
 
 
 def _looks_pickled(path: Path) -> bool:
@@ -57,7 +63,7 @@ def _problems(root: Path) -> list[str]:
                             "export the weights as model.safetensors")  # fmt: skip
         elif path.name == "model.safetensors" and _looks_pickled(path):
             problems.append(f"{rel}: a pickle named model.safetensors; save real safetensors")
-        elif rel not in MODEL_FILES and rel.lower() not in HARMLESS:
+        elif rel not in MODEL_FILES and rel not in EXPORT_FILES and rel.lower() not in HARMLESS:
             problems.append(f"{rel}: not part of a model folder ({', '.join(MODEL_FILES)})")
     for required in _REQUIRED:
         if not (root / required).is_file():
@@ -74,6 +80,8 @@ def model_folder_from_zip(upload: UploadedFile | IO[bytes]) -> Iterator[Path]:
         ArchiveError: not a zip, or an unsafe one.
         RegistryError: a pickle or a stray file inside, or a required file missing
             (``problems`` names each).
+
+    The yielded folder holds no ONNX export, even where the archive had one.
     """
     limit = int(settings.VISIONKIT_MAX_MODEL_BYTES)
     if getattr(upload, "size", None) is not None:
@@ -88,4 +96,8 @@ def model_folder_from_zip(upload: UploadedFile | IO[bytes]) -> Iterator[Path]:
                 "the model archive was refused (nothing in it was loaded): " + "; ".join(problems),
                 problems=problems,
             )
+        for name in EXPORT_FILES:
+            if (root / name).is_file():
+                (root / name).unlink()
+                logger.info("left %s out of an uploaded model: uploaded graphs are never run", name)
         yield root

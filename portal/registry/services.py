@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from portal.accounts.models import User
 
 __all__ = [
+    "EXPORT_FILES",
     "MODEL_FILES",
     "RegistryError",
     "promote",
@@ -40,6 +41,14 @@ logger = logging.getLogger(__name__)
 
 #: The files of a model folder the registry keeps (nothing else is copied).
 MODEL_FILES: tuple[str, ...] = ("model.safetensors", "config.json", "MODEL_CARD.md")
+
+#: Ready ONNX exports (``visionkit export``) also kept when a *local* folder is
+#: registered (``manage.py register_model``, the demo's default model), so the
+#: workers run them at once instead of quantising on first use; an uploaded
+#: archive may not carry them (:mod:`portal.registry.archives` refuses what is
+#: not in :data:`MODEL_FILES`). visionkit runs one only if its stamp matches
+#: the weights.
+EXPORT_FILES: tuple[str, ...] = ("model.onnx", "model-int8.onnx")
 
 _CANDIDATE, _STAGING, _PRODUCTION, _ARCHIVED = "candidate", "staging", "production", "archived"
 
@@ -107,7 +116,8 @@ def register_model_folder(
     prefix = f"models/{name}/{version}"
     stored: list[str] = []
     try:
-        stored = store_files(source, prefix, [f for f in MODEL_FILES if (source / f).is_file()])
+        kept = [f for f in (*MODEL_FILES, *EXPORT_FILES) if (source / f).is_file()]
+        stored = store_files(source, prefix, kept)
         with transaction.atomic():
             created = ModelVersion.objects.create(
                 name=name,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from visionkit.data.dish import detect_dish
-from visionkit.inference.ood import HADES_RANGES, WARN_ABOVE, ood_score
+from visionkit.inference.ood import HADES_RANGES, WARN_ABOVE, _thumbnail, ood_score
 
 REAL = Path("/work/shared/real/hades_dish_crop.png")
 
@@ -95,3 +95,15 @@ def test_a_colour_plate_is_measured_on_the_grey_image_dish_detection_sees() -> N
     expected = float(np.median(to_grey(image)[::4, ::4]))
     assert image_statistics(image, None)["agar"] == expected
     assert expected == pytest.approx(0.299 * 230 + 0.587 * 150 + 0.114 * 40, abs=1.5)
+
+
+def test_the_fast_thumbnail_matches_an_area_resize() -> None:
+    from visionkit.synth import SynthConfig, generate_plate
+
+    frame = generate_plate(5, SynthConfig()).image  # a full 4202 x 3006 frame
+    thumb = _thumbnail(frame)
+    assert thumb.shape == (256, 256)
+    direct = cv2.resize(frame, (256, 256), interpolation=cv2.INTER_AREA)
+    difference = np.abs(thumb.astype(np.float32) - direct)
+    assert difference.mean() < 1.0
+    assert np.percentile(difference, 99) < 8

@@ -18,17 +18,22 @@ _CHILD = """
 import json, sys
 import numpy as np
 from visionkit.pipeline import Predictor
-prediction = Predictor(sys.argv[1], backend="onnx").predict(np.full((320, 320), 170, np.uint8))
+backend = sys.argv[2] if len(sys.argv) > 2 else None
+frame = np.full((320, 320), 170, np.uint8)
+prediction = Predictor(sys.argv[1] or None, backend=backend).predict(frame)
 assert set(prediction.mask_arrays) == {"root", "shoot", "seed"}
 heavy = ("torch", "segmentation_models_pytorch", "timm", "torchvision", "mlflow", "matplotlib")
 print(json.dumps(sorted(name for name in heavy if name in sys.modules)))
 """
 
 
-def _heavy_modules_after_one_frame(model: Path, cache: Path) -> list[str]:
+def _heavy_modules_after_one_frame(
+    model: Path | None, cache: Path, backend: str | None = "onnx"
+) -> list[str]:
     env = {**os.environ, "VISIONKIT_CACHE": str(cache)}
+    args = [str(model or ""), *([backend] if backend else [])]
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(model)],
+        [sys.executable, "-c", _CHILD, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -49,3 +54,10 @@ def test_a_cached_export_predicts_without_importing_torch(
     cold = _heavy_modules_after_one_frame(tiny_unet_folder, tmp_path / "cold")
     assert "torch" in cold
     assert "segmentation_models_pytorch" in cold
+
+
+def test_the_default_model_predicts_on_a_fresh_machine_without_torch(tmp_path: Path) -> None:
+    # Its 8-bit export ships in its folder: nothing to export, quantise or build.
+    cold = tmp_path / "cold"
+    assert _heavy_modules_after_one_frame(None, cold, backend=None) == []
+    assert not cold.exists()

@@ -1,4 +1,4 @@
-"""Options that ``visionkit predict`` and ``visionkit evaluate`` share, and their settings.
+"""Options that ``visionkit predict``, ``evaluate`` and ``export`` share, and their settings.
 
 Each option's range is a click type, so a bad value is a usage error before
 anything is loaded; :func:`predict_settings` then builds the one
@@ -10,6 +10,7 @@ anything is loaded; :func:`predict_settings` then builds the one
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,7 +24,16 @@ from visionkit.settings import (
     SegmentSettings,
 )
 
-__all__ = ["mask_options", "predict_settings", "segment_options"]
+__all__ = ["default_model_option", "mask_options", "predict_settings", "segment_options"]
+
+#: ``--model FOLDER`` (parameter ``model``), defaulting to the installed default model.
+default_model_option = click.option(
+    "--model",
+    "model",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Model folder (default: the installed default model).",
+)
 
 
 def mask_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,9 +69,9 @@ def segment_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--backend",
         type=click.Choice(BACKENDS),
-        default=DEFAULT_BACKEND,
-        show_default=True,
-        help="Inference runtime.",
+        default=None,
+        help=f"Inference runtime [default: the model's own (the default model: onnx-int8), "
+        f"else {DEFAULT_BACKEND}].",
     )(command)
     command = mask_options(command)
     command = click.option(
@@ -77,7 +87,7 @@ def segment_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def predict_settings(
     *,
-    backend: str,
+    backend: str | None,
     scale: float | None,
     tta: bool,
     refine: int,

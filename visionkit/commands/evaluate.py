@@ -103,7 +103,7 @@ def evaluate(
     refine: int,
     skip_empty: bool,
     limit: int | None,
-    backend: str,
+    backend: str | None,
     fit_temperature: bool,
     fit_masks: bool,
     fit_tips: bool,

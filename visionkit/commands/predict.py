@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from visionkit.cli import plugin_manager
-from visionkit.commands._options import predict_settings, segment_options
+from visionkit.commands._options import default_model_option, predict_settings, segment_options
 
 if TYPE_CHECKING:
     import pluggy
@@ -175,13 +175,7 @@ def _open_inputs(
     show_default=True,
     help="Folder for the JSON, masks, overlays and other adapter output.",
 )
-@click.option(
-    "--model",
-    "model",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Model folder (default: the installed default model).",
-)
+@default_model_option
 @click.option(
     "--adapter",
     "adapters",
@@ -244,7 +238,7 @@ def predict(
     tta: bool,
     all_roots: bool,
     refine: int,
-    backend: str,
+    backend: str | None,
     threads: int | None,
     expected_plants: int,
     recursive: bool,

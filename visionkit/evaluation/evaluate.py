@@ -84,6 +84,7 @@ from visionkit.evaluation.landmark_metrics import (
 from visionkit.evaluation.matching import Matching, PlantPoints, match_plants
 from visionkit.evaluation.report import EvaluationReport
 from visionkit.exceptions import ModelError
+from visionkit.inference.runtime import resolve_backend
 from visionkit.settings import PredictSettings
 
 if TYPE_CHECKING:
@@ -468,7 +469,7 @@ def evaluate(
             "images": count,
             "images_in_folder": len(dataset),
         }
-        report.settings = {**_settings_record(settings), "limit": limit}
+        report.settings = {**_settings_record(settings, model), "limit": limit}
         report.settings.update(scoring.settings())
         _write_fitted_copy(report, model, out)
         _write_outputs(report, out, plots=plots)
@@ -502,8 +503,11 @@ def _model_record(model: SavedModel) -> dict[str, Any]:
     }
 
 
-def _settings_record(settings: PredictSettings) -> dict[str, Any]:
+def _settings_record(settings: PredictSettings, model: SavedModel) -> dict[str, Any]:
     """The prediction settings the report's ``settings`` entry lists.
+
+    ``backend`` is the runtime that ran, the model's preference where the
+    settings named none.
 
     ``scale`` is ``None`` where each plate's working scale was chosen from its
     dish (:mod:`visionkit.inference.resolution`); ``per_image`` holds each one.
@@ -515,7 +519,7 @@ def _settings_record(settings: PredictSettings) -> dict[str, Any]:
         "refine": segment.refine,
         "skip_empty": segment.skip_empty,
         "plant_roots_only": settings.plant_roots_only,
-        "backend": segment.backend,
+        "backend": resolve_backend(model, segment.backend),
     }
 
 

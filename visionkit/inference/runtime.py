@@ -25,7 +25,16 @@ else in visionkit cares which one runs. Choose by name:
     speed"); check another model with ``visionkit evaluate --backend onnx-int8``.
 
 The cache folder is ``$VISIONKIT_CACHE/onnx`` or ``~/.cache/visionkit/onnx``.
-torch and onnxruntime are imported only when a backend is built.
+A model folder may also carry its exports (:data:`EXPORT_FILES`, written by
+``visionkit export``), stamped with the sha256 of the weights they came from:
+one whose stamp matches is run as it is, with nothing exported or quantised
+on the user's machine (the shipped default model carries its ``onnx-int8``
+file); one from other weights is ignored with a warning.
+
+When the settings name no backend (``None``), the model's own preference
+(``ModelConfig.backend``) runs, else :data:`~visionkit.settings.DEFAULT_BACKEND`
+(:func:`resolve_backend`). torch and onnxruntime are imported only when a
+backend is built.
 """
 
 from __future__ import annotations
@@ -42,10 +51,11 @@ import numpy as np
 
 from visionkit.exceptions import ModelError
 from visionkit.modelfolder import SavedModel
-from visionkit.settings import BACKENDS
+from visionkit.settings import BACKENDS, DEFAULT_BACKEND
 
 __all__ = [
     "BACKENDS",
+    "EXPORT_FILES",
     "OPSET",
     "OnnxRuntime",
     "Runtime",
@@ -56,6 +66,8 @@ __all__ = [
     "get_runtime",
     "make_runtime",
     "onnx_path",
+    "resolve_backend",
+    "write_export",
 ]
 
 logger = logging.getLogger(__name__)
@@ -64,6 +76,12 @@ logger = logging.getLogger(__name__)
 OPSET = 17
 
 ENV_CACHE = "VISIONKIT_CACHE"
+
+#: backend -> the file in a model folder that holds its export.
+EXPORT_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
+
+#: ONNX metadata key of an export in a model folder: the weights' sha256.
+WEIGHTS_METADATA = "visionkit.weights_sha256"
 
 
 class Runtime(Protocol):
@@ -267,28 +285,101 @@ def _ensure_onnx(model: SavedModel, *, int8: bool) -> Path:
     return quantized
 
 
+def resolve_backend(model: SavedModel, backend: str | None = None) -> str:
+    """The runtime to build: ``backend``, else the model's preference, else the default.
+
+    The model's preference (``ModelConfig.backend``) is set once it was scored
+    on that runtime; the default is :data:`~visionkit.settings.DEFAULT_BACKEND`.
+    """
+    return backend or model.config.backend or DEFAULT_BACKEND
+
+
+def _folder_runtime(model: SavedModel, backend: str, threads: int | None) -> OnnxRuntime | None:
+    """The ``backend`` export ``model``'s folder carries, if it is stamped with these weights."""
+    if not model.sha256 or backend not in EXPORT_FILES:
+        return None  # a model built in memory has no folder to look in
+    path = model.path / EXPORT_FILES[backend]
+    if not path.is_file():
+        return None
+    runtime = OnnxRuntime(path, threads=threads)
+    stamp = runtime.session.get_modelmeta().custom_metadata_map.get(WEIGHTS_METADATA)
+    if stamp != _weights_key(model):
+        logger.warning(
+            "%s was exported from other weights (stamp %s, weights %s); ignoring it, "
+            "run `visionkit export` again to replace it",
+            path,
+            (stamp or "none")[:12],
+            _weights_key(model)[:12],
+        )
+        return None
+    return runtime
+
+
 def make_runtime(
     model: SavedModel,
-    backend: str = "onnx",
+    backend: str | None = None,
     *,
     threads: int | None = None,
     channels_last: bool = True,
 ) -> Runtime:
     """Build the ``backend`` runtime for ``model`` (see the module docstring).
 
+    ``None`` is the model's preference (:func:`resolve_backend`).
+
     Raises:
         ValueError: an unknown backend, listing the valid ones.
         ModelError: the ONNX export or load fails.
     """
+    backend = resolve_backend(model, backend)
     if backend == "torch":
         return TorchRuntime(model.module, channels_last=channels_last, threads=threads)
     if backend == "torchscript":
         return TorchScriptRuntime(model.module, threads=threads)
-    if backend in ("onnx", "onnx-int8"):
-        runtime = OnnxRuntime(_ensure_onnx(model, int8=backend == "onnx-int8"), threads=threads)
+    if backend in EXPORT_FILES:
+        runtime = _folder_runtime(model, backend, threads) or OnnxRuntime(
+            _ensure_onnx(model, int8=backend == "onnx-int8"), threads=threads
+        )
         runtime.name = backend
         return runtime
     raise ValueError(f"unknown backend {backend!r}; valid backends are {', '.join(BACKENDS)}")
+
+
+def write_export(model: SavedModel, backend: str) -> Path:
+    """Write ``model``'s ``backend`` export into the model's folder.
+
+    The file (:data:`EXPORT_FILES`) is the cached export, built first if
+    need be, stamped with the weights' sha256 (:data:`WEIGHTS_METADATA`) so
+    :func:`make_runtime` runs it only with these weights, and written
+    atomically.
+
+    Raises:
+        ValueError: ``backend`` has no export file (``torch``, ``torchscript``),
+            or ``model`` was not loaded from a folder.
+        ModelError: the export or quantisation fails.
+    """
+    if backend not in EXPORT_FILES:
+        raise ValueError(
+            f"backend {backend!r} has no export file; exportable: {', '.join(EXPORT_FILES)}"
+        )
+    if not model.sha256:
+        raise ValueError("the model was not loaded from a folder; save it and load it first")
+    import onnx
+
+    source = _ensure_onnx(model, int8=backend == "onnx-int8")
+    target = model.path / EXPORT_FILES[backend]
+    graph = onnx.load(str(source))
+    stamps = {entry.key: entry for entry in graph.metadata_props}
+    entry = stamps.get(WEIGHTS_METADATA) or graph.metadata_props.add()
+    entry.key, entry.value = WEIGHTS_METADATA, _weights_key(model)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        onnx.save(graph, str(tmp))
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    logger.info("wrote the %s export of %s to %s", backend, model.config.name, target)
+    return target
 
 
 _RUNTIMES: weakref.WeakKeyDictionary[Any, dict[tuple[str, int | None], Runtime]] = (
@@ -296,14 +387,16 @@ _RUNTIMES: weakref.WeakKeyDictionary[Any, dict[tuple[str, int | None], Runtime]]
 )
 
 
-def get_runtime(model: SavedModel, backend: str = "onnx", *, threads: int | None = None) -> Runtime:
+def get_runtime(
+    model: SavedModel, backend: str | None = None, *, threads: int | None = None
+) -> Runtime:
     """Like :func:`make_runtime`, but reuses the runtime built for the same network before.
 
     Keyed by the model's :class:`~visionkit.modelfolder.ModuleHandle`, not its
     module, so looking a runtime up never builds a lazily loaded network.
     """
     per_module = _RUNTIMES.setdefault(model.handle, {})
-    key = (backend, threads)
+    key = (resolve_backend(model, backend), threads)
     if key not in per_module:
-        per_module[key] = make_runtime(model, backend, threads=threads)
+        per_module[key] = make_runtime(model, key[0], threads=threads)
     return per_module[key]

@@ -675,7 +675,7 @@ def segment_image(
         ModelError: the model's output does not fit its config.
         SettingsError: a bad setting (also a ``ValueError``).
     """
-    from visionkit.inference.runtime import get_runtime
+    from visionkit.inference.runtime import get_runtime, resolve_backend
 
     settings = (settings or SegmentSettings()).replace(**overrides)
     image = check_image(image, source="segment_image")
@@ -700,10 +700,10 @@ def segment_image(
         planes = _working_planes(pixels, scale, config.normalize)
         run = runtime or get_runtime(model, settings.backend, threads=settings.threads)
         average = _segment_planes(run, planes, config, settings)
-        step.set_attribute("visionkit.backend", str(getattr(run, "name", settings.backend)))
+        backend = str(getattr(run, "name", "") or resolve_backend(model, settings.backend))
+        step.set_attribute("visionkit.backend", backend)
         step.set_attribute("visionkit.passes", int(average.count))
     seg_ms = (time.perf_counter() - seg_start) * 1000.0
-    backend = str(getattr(run, "name", settings.backend))
     logger.info(
         "segmented %d x %d px (crop %d x %d at scale %.2f, %d pass(es), %s) in %.0f ms",
         planes.shape[2],

@@ -62,3 +62,21 @@ def test_a_stale_copy_is_replaced(production_model: Any, settings: Any, tmp_path
     again = local_folder(production_model)
     assert again == cache
     assert file_sha256(cache / "model.safetensors") == production_model.sha256
+
+
+@pytest.mark.django_db
+def test_the_shipped_8_bit_export_reaches_the_workers_copy(
+    production_model: Any, settings: Any, tmp_path: Path
+) -> None:
+    # The default model was registered from its local folder, export included,
+    # so a worker runs the 8-bit file at once instead of quantising it.
+    from visionkit.inference.runtime import make_runtime
+    from visionkit.modelfolder import load_model
+
+    settings.VISIONKIT_MODEL_CACHE = tmp_path / "cache"
+    cache = local_folder(production_model)
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "MODEL_CARD.md", "config.json", "model-int8.onnx", "model.safetensors",
+    ]  # fmt: skip
+    runtime = make_runtime(load_model(cache, lazy=True))
+    assert runtime.path == cache / "model-int8.onnx"  # type: ignore[attr-defined]

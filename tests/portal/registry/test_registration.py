@@ -66,6 +66,18 @@ def test_an_operator_registers_a_zipped_model_folder_as_a_candidate(
     assert detail.get(f"/api/models/{body['id']}/").json()["sha256"] == body["sha256"]
 
 
+def test_an_archives_onnx_export_is_left_out_never_run(
+    operator: User, stored_files: Callable[..., list[str]]
+) -> None:
+    # A zipped `visionkit export`ed folder registers, without its graph: only
+    # a local folder's exports are kept (the workers make their own otherwise).
+    export = (DEFAULT_MODEL / "model-int8.onnx").read_bytes()
+    archive = _archive({**_model_files(), "model-int8.onnx": export}, folder="root-unet/")
+    response = _post(operator, archive, name="root-unet", version="9")
+    assert response.status_code == 201, response.content
+    assert stored_files("models/") == [f"models/root-unet/9/{name}" for name in sorted(_FILES)]
+
+
 def _refused(user: User, archive: io.BytesIO, status: int = 400) -> dict[str, Any]:
     """Post ``archive``; it must be refused with ``status``, leaving no row and no file."""
     response = _post(user, archive, version="8")
