@@ -46,7 +46,7 @@ demo: setup
 
 ## test: lint, type-check, and the default test suite with coverage
 test: setup lint typecheck
-	$(BIN)/python -m pytest -m "not slow and not gpu" --cov=visionkit --cov-report=term --cov-fail-under=95
+	$(BIN)/python -m pytest -m "not slow and not gpu" --cov=visionkit --cov-report=term --cov-fail-under=95 --durations=15
 
 ## test-scaled: the portal tests against PostgreSQL (database) and Redis (job broker) on 127.0.0.1
 SCALED_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/visionkit

@@ -138,6 +138,11 @@ def test_export_writes_the_file_and_prefer_records_it(folder: Path) -> None:
     assert load_model(folder).config.backend == "onnx"
     assert _stamp(folder / "model.onnx") == load_model(folder).sha256
 
+    written = (folder / "model.onnx").stat().st_mtime_ns
+    again = CliRunner().invoke(main, ["export", "--model", str(folder), "--backend", "onnx"])
+    assert again.exit_code == 0, again.output
+    assert (folder / "model.onnx").stat().st_mtime_ns == written  # up to date: kept
+
     refused = CliRunner().invoke(main, ["export", "--model", str(folder), "--backend", "torch"])
     assert refused.exit_code == 2
     assert "'torch' is not one of 'onnx', 'onnx-int8'" in refused.output

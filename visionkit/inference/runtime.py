@@ -344,13 +344,19 @@ def make_runtime(
     raise ValueError(f"unknown backend {backend!r}; valid backends are {', '.join(BACKENDS)}")
 
 
+def _stamp(graph: Any) -> str | None:
+    """The weights' sha256 an ONNX graph (``onnx.ModelProto``) is stamped with, if any."""
+    return next((p.value for p in graph.metadata_props if p.key == WEIGHTS_METADATA), None)
+
+
 def write_export(model: SavedModel, backend: str) -> Path:
     """Write ``model``'s ``backend`` export into the model's folder.
 
     The file (:data:`EXPORT_FILES`) is the cached export, built first if
     need be, stamped with the weights' sha256 (:data:`WEIGHTS_METADATA`) so
     :func:`make_runtime` runs it only with these weights, and written
-    atomically.
+    atomically. A file already there with these weights' stamp is kept as
+    it is (nothing is exported or quantised again).
 
     Raises:
         ValueError: ``backend`` has no export file (``torch``, ``torchscript``),
@@ -365,8 +371,11 @@ def write_export(model: SavedModel, backend: str) -> Path:
         raise ValueError("the model was not loaded from a folder; save it and load it first")
     import onnx
 
-    source = _ensure_onnx(model, int8=backend == "onnx-int8")
     target = model.path / EXPORT_FILES[backend]
+    if target.is_file() and _stamp(onnx.load(str(target))) == _weights_key(model):
+        logger.info("%s is stamped with these weights already; kept", target)
+        return target
+    source = _ensure_onnx(model, int8=backend == "onnx-int8")
     graph = onnx.load(str(source))
     stamps = {entry.key: entry for entry in graph.metadata_props}
     entry = stamps.get(WEIGHTS_METADATA) or graph.metadata_props.add()
