@@ -28,6 +28,7 @@ from django.core.files.storage import storages
 
 from portal.common.errors import PortalError
 from portal.registry.models import ModelVersion, Stage
+from portal.registry.services import EXPORT_FILES, MODEL_FILES
 
 if TYPE_CHECKING:
     from visionkit import Predictor
@@ -45,15 +46,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: What a version's folder may hold: the card and the ready exports
-#: (:data:`portal.registry.services.EXPORT_FILES`) are copied when present.
-_MODEL_FILES = (
-    "model.safetensors",
-    "config.json",
-    "MODEL_CARD.md",
-    "model.onnx",
-    "model-int8.onnx",
-)
+#: What a version's folder may hold: the card and the ready exports are copied when present.
+_MODEL_FILES = (*MODEL_FILES, *EXPORT_FILES)
 _REQUIRED = ("model.safetensors", "config.json")
 
 _lock = threading.Lock()

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from portal.common.errors import Conflict, PortalError
 from portal.common.storage import remove_files, store_files
 from portal.registry.models import ModelVersion, Stage, StageChange
+from visionkit.inference.runtime import EXPORT_FILES as VISIONKIT_EXPORT_FILES
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -45,10 +46,9 @@ MODEL_FILES: tuple[str, ...] = ("model.safetensors", "config.json", "MODEL_CARD.
 #: Ready ONNX exports (``visionkit export``) also kept when a *local* folder is
 #: registered (``manage.py register_model``, the demo's default model), so the
 #: workers run them at once instead of quantising on first use; an uploaded
-#: archive may not carry them (:mod:`portal.registry.archives` refuses what is
-#: not in :data:`MODEL_FILES`). visionkit runs one only if its stamp matches
-#: the weights.
-EXPORT_FILES: tuple[str, ...] = ("model.onnx", "model-int8.onnx")
+#: archive's are left out (:mod:`portal.registry.archives`). visionkit runs
+#: one only if its stamp matches the weights.
+EXPORT_FILES: tuple[str, ...] = tuple(VISIONKIT_EXPORT_FILES.values())
 
 _CANDIDATE, _STAGING, _PRODUCTION, _ARCHIVED = "candidate", "staging", "production", "archived"
 
