@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test test-slow test-scaled lint typecheck docs docs-figures docs-screenshots clean
+.PHONY: setup run demo test test-e2e test-slow test-scaled lint typecheck docs docs-figures docs-screenshots clean
 
 PLUGINS := plugins/visionkit-ot2 "plugins/visionkit-ros[test]" "plugins/visionkit-mqtt[test]"
 $(STAMP): pyproject.toml constraints.txt plugins/visionkit-ot2/pyproject.toml \
@@ -46,7 +46,11 @@ demo: setup
 
 ## test: lint, type-check, and the default test suite with coverage
 test: setup lint typecheck
-	$(BIN)/python -m pytest -m "not slow and not gpu" --cov=visionkit --cov-report=term --cov-fail-under=95 --durations=15
+	$(BIN)/python -m pytest -m "not slow and not gpu and not e2e" --cov=visionkit --cov-report=term --cov-fail-under=95 --durations=15
+
+## test-e2e: the documented command sequences in fresh processes (README's and getting-started's commands, make run's portal)
+test-e2e: setup
+	$(BIN)/python -m pytest -m "e2e and not slow and not gpu" -p no:cacheprovider --durations=5
 
 ## test-scaled: the portal tests against PostgreSQL (database) and Redis (job broker) on 127.0.0.1
 SCALED_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/visionkit

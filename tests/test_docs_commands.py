@@ -2,7 +2,8 @@
 
 A newcomer copies these blocks into a terminal one after the other; so does
 this test, in an empty folder per page, with the installed ``visionkit`` on
-``PATH``. Only sizes change, so the run fits CI: each substitution in
+``PATH``. It is marked ``e2e`` (``make test-e2e``, which CI runs after
+``make test``). Only sizes change, so the run fits CI: each substitution in
 :data:`SMALLER` must match the page (a test below says so), and what is left
 out is said in :data:`LEFT_OUT` with the reason.
 """
@@ -82,6 +83,7 @@ def test_every_size_substitution_matches_the_page(page: str) -> None:
         assert documented in text, f"{page} no longer says {documented!r}: update SMALLER"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("page", sorted(SMALLER))
 def test_the_commands_of_a_page_run_in_order(page: str, tmp_path: Path) -> None:
     folder = tmp_path / "work"

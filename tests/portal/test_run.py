@@ -31,6 +31,8 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e  # make test-e2e (after make test in CI) and make test-scaled
+
 REAL_CROP = ROOT.parent / "shared" / "real" / "hades_dish_crop.png"
 
 
