@@ -24,6 +24,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sources": ("visionkit.commands.info:sources", "List camera sources."),
     "adapters": ("visionkit.commands.info:adapters", "List output adapters."),
     "architectures": ("visionkit.commands.info:architectures", "List model architectures."),
+    "cache": (
+        "visionkit.commands.cache:cache",
+        "List the ONNX export cache and prune what is not needed.",
+    ),
     "calibration": (
         "visionkit.commands.calibration:calibration",
         "Fit, show and apply robot calibrations.",

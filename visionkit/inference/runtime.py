@@ -50,6 +50,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from visionkit.exceptions import ModelError
+from visionkit.inference.cache import OPSET, cache_dir, cache_file_name, mark_used
 from visionkit.modelfolder import SavedModel
 from visionkit.settings import BACKENDS, DEFAULT_BACKEND
 
@@ -71,11 +72,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: ONNX opset of exported models.
-OPSET = 17
-
-ENV_CACHE = "VISIONKIT_CACHE"
 
 #: backend -> the file in a model folder that holds its export.
 EXPORT_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
@@ -206,13 +202,6 @@ class OnnxRuntime:
         return np.asarray(out[0], dtype=np.float32)
 
 
-def cache_dir() -> Path:
-    """The export cache: ``$VISIONKIT_CACHE/onnx``, else ``~/.cache/visionkit/onnx``."""
-    root = os.environ.get(ENV_CACHE)
-    base = Path(root) if root else Path.home() / ".cache" / "visionkit"
-    return base / "onnx"
-
-
 def _weights_key(model: SavedModel) -> str:
     if model.sha256:
         return model.sha256
@@ -225,10 +214,7 @@ def _weights_key(model: SavedModel) -> str:
 
 def onnx_path(model: SavedModel, *, int8: bool = False, folder: Path | None = None) -> Path:
     """The cache file for ``model``'s export, named by its weights' sha256."""
-    key = _weights_key(model)[:32]
-    # "-qdq": static quantisation; earlier releases cached dynamic "-int8" files.
-    suffix = "-int8-qdq" if int8 else ""
-    return (folder or cache_dir()) / f"{key}-opset{OPSET}{suffix}.onnx"
+    return (folder or cache_dir()) / cache_file_name(_weights_key(model), int8=int8)
 
 
 def export_onnx(module: Any, path: str | os.PathLike[str], *, in_channels: int = 1) -> Path:
@@ -272,16 +258,21 @@ def export_onnx(module: Any, path: str | os.PathLike[str], *, in_channels: int =
 
 
 def _ensure_onnx(model: SavedModel, *, int8: bool) -> Path:
+    """The cached export to run, built first if need be and marked used (for pruning)."""
+    quantized = onnx_path(model, int8=True)
+    if int8 and quantized.is_file():
+        mark_used(quantized)
+        return quantized
     path = onnx_path(model)
-    if not path.is_file():
+    if path.is_file():
+        mark_used(path)
+    else:
         export_onnx(model.module, path, in_channels=model.config.in_channels)
     if not int8:
         return path
-    quantized = onnx_path(model, int8=True)
-    if not quantized.is_file():
-        from visionkit.inference.quantize import quantize
+    from visionkit.inference.quantize import quantize
 
-        quantize(model, path, quantized)
+    quantize(model, path, quantized)
     return quantized
 
 
