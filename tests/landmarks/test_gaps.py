@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -84,3 +85,40 @@ def test_nothing_to_bridge_without_ends():
     graph = RootGraph()
 
     assert bridge_gaps(graph, max_gap_px=30) == 0
+
+
+def _polyline(graph, points):
+    """One piece along ``points`` (pixel steps), its two end nodes."""
+    pixels = np.concatenate(
+        [np.linspace(a, b, int(math.dist(a, b)) + 1)[:-1] for a, b in itertools.pairwise(points)]
+        + [np.array([points[-1]], float)]
+    )
+    u, v = graph.add_node(points[0]), graph.add_node(points[-1])
+    graph.add_branch(u, v, pixels, np.full(len(pixels), 2.0))
+    return u, v
+
+
+def test_a_tip_beside_a_lateral_just_joined_to_its_root_is_not_tied_onto_it():
+    # The primary runs straight down to its tip at y = 200. A lateral whose first
+    # pixels the mask lost starts 3 px beside it and runs on below the tip, 4 px aside.
+    graph = RootGraph(window=10)
+    _, tip = _piece(graph, (100, 0), (100, 200))
+    top, _ = _polyline(graph, [(103, 120), (106, 160), (104, 210), (104, 300)])
+
+    assert bridge_gaps(graph, max_gap_px=30) == 1
+    (bridge,) = _bridges(graph)
+    assert top in (bridge.u, bridge.v)  # the lateral is joined back to its root
+    assert graph.degree(tip) == 1  # and the primary still ends at its own tip
+
+
+def test_a_side_point_next_to_an_end_joins_the_end_itself():
+    # A root broken at y = 100-104, the lower piece a little aside: each end sees
+    # the other piece's side 2 px from that piece's end, not its end.
+    graph = RootGraph(window=10)
+    _, upper_end = _piece(graph, (50, 0), (50, 100))
+    lower_top, _ = _piece(graph, (55, 104), (55, 200))
+
+    assert bridge_gaps(graph, max_gap_px=30) == 1
+    (bridge,) = _bridges(graph)
+    assert {bridge.u, bridge.v} == {upper_end, lower_top}
+    assert all(graph.degree(n) <= 2 for n in range(len(graph.nodes)))  # no spur cut off

@@ -13,12 +13,18 @@ pieces are joined by a straight *bridge* branch when
 
 An endpoint may also be joined to the *side* of another piece, if that lies
 in its cone within ``side_gap_px`` (a root broken right where a lateral
-leaves it has no endpoint below the break). Bridges are taken cheapest
+leaves it has no endpoint below the break); a side point within
+``slack_px`` of that piece's own endpoint is joined to the endpoint itself,
+so no spur of a pixel or two is cut off there. Bridges are taken cheapest
 first (distance plus twice the sideways offset), each endpoint at most once.
 Two places already joined by a short walk along the graph (less than four
 times the gap, plus ``slack_px``) are not bridged, so a lateral's
 tip is not tied back to its own root; places of one piece that are only
-joined far around (through a neighbour's root, say) still are.
+joined far around (through a neighbour's root, say) still are. The walk
+counts the bridges taken before: a lateral whose first pixels the mask lost
+is joined back to its root first (the cheaper bridge), and then the
+primary's tip, a few pixels beside the lateral, is not tied onto it as well
+(which made the lateral look like the primary's continuation).
 """
 
 from __future__ import annotations
@@ -56,7 +62,10 @@ def _pixel_index(graph: RootGraph) -> dict[tuple[float, float], tuple[int, int]]
 
 
 def _walks(graph: RootGraph, sources: list[int], limit: float) -> np.ndarray:
-    """Shortest walk along the graph from each source to every node, ``inf`` beyond ``limit``."""
+    """Shortest walk along the graph from each source to every node, ``inf`` beyond ``limit``.
+
+    Bridges count as the branches they are.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
 
@@ -101,8 +110,8 @@ def bridge_gaps(
     def apart(i: int, nodes: list[int], gap: float) -> bool:
         return bool(walk[i, nodes].min() > _DETOUR * gap + slack_px)
 
-    # (cost, end, target end or -1, target pixel)
-    options: list[tuple[float, int, int, tuple[float, float]]] = []
+    # (cost, end, target end or -1, target pixel, the target's nodes, the walk they need)
+    options: list[tuple[float, int, int, tuple[float, float], list[int], float]] = []
     d = xy[None, :, :] - xy[:, None, :]  # d[i, j] = from end i to end j
     dist = np.hypot(d[..., 0], d[..., 1])
     inside, sideways = _in_cone(d, out[:, None, :], cone_deg, slack_px)
@@ -114,7 +123,8 @@ def bridge_gaps(
     )
     for i, j in np.argwhere(ok):
         if apart(int(i), [ends[j]], float(dist[i, j])):
-            options.append((float(dist[i, j] + 2 * sideways[i, j]), int(i), int(j), (0.0, 0.0)))
+            price = float(dist[i, j] + 2 * sideways[i, j])
+            options.append((price, int(i), int(j), (0.0, 0.0), [ends[j]], float(dist[i, j])))
 
     index = _pixel_index(graph)
     if index and side_gap > 0:
@@ -135,24 +145,36 @@ def bridge_gaps(
                 gap = float(np.hypot(*offset[k]))
                 if apart(i, [branch.u, branch.v], gap + branch.length):
                     target = (float(where[near_arr[k], 0]), float(where[near_arr[k], 1]))
-                    options.append((float(cost[k]), i, -1, target))
+                    reach = gap + branch.length
+                    options.append((float(cost[k]), i, -1, target, [branch.u, branch.v], reach))
                     break
 
     used: set[int] = set()
+    end_of = {node: e for e, node in enumerate(ends)}
     added = 0
-    for _, i, j, target in sorted(options, key=lambda o: o[0]):
+    horizon = _DETOUR * max_gap_px + slack_px  # as far as the walks above looked
+    for _, i, j, target, nodes, reach in sorted(options, key=lambda o: o[0]):
         if i in used or j in used:
             continue
+        limit = min(_DETOUR * reach + slack_px, horizon)
+        if added and not _still_apart(graph, ends[i], nodes, limit):
+            continue  # a bridge taken before joined them already
         u = ends[i]
         if j >= 0:
             v = ends[j]
             used.add(j)
         else:
-            count = len(graph.branches)
-            v = graph.split(*index[target])
-            for nb in range(count, len(graph.branches)):  # the halves of a split branch
-                for kk, (x, y) in enumerate(graph.branch(nb).pixels.tolist()):
-                    index[(x, y)] = (nb, kk)
+            b, k = index[target]
+            end = _end_within(graph, b, k, slack_px)
+            if end is not None and end != u and end in end_of and end_of[end] not in used:
+                v = end  # cutting there would leave a spur of a pixel or two
+                used.add(end_of[end])
+            else:
+                count = len(graph.branches)
+                v = graph.split(b, k)
+                for nb in range(count, len(graph.branches)):  # the halves of a split branch
+                    for kk, (x, y) in enumerate(graph.branch(nb).pixels.tolist()):
+                        index[(x, y)] = (nb, kk)
         used.add(i)
         gap = float(np.hypot(*(graph.nodes[v] - graph.nodes[u])))
         steps = max(2, math.ceil(gap) + 1)
@@ -161,3 +183,18 @@ def bridge_gaps(
         graph.add_branch(u, v, line, np.full(steps, width), bridge=True)
         added += 1
     return added
+
+
+def _still_apart(graph: RootGraph, source: int, nodes: list[int], limit: float) -> bool:
+    """Whether no walk along ``graph`` as it is now joins ``source`` to ``nodes`` in ``limit``."""
+    return bool(_walks(graph, [source], limit)[0, nodes].min() > limit)
+
+
+def _end_within(graph: RootGraph, b: int, k: int, reach_px: float) -> int | None:
+    """The endpoint node of branch ``b`` within ``reach_px`` pixels of its pixel ``k``, if any."""
+    branch = graph.branch(b)
+    last = len(branch.pixels) - 1
+    for node, steps in ((branch.u, k), (branch.v, last - k)):
+        if graph.degree(node) == 1 and steps <= reach_px:
+            return node
+    return None
