@@ -35,6 +35,22 @@ def test_the_straight_continuation_beats_a_longer_lateral_that_ends_lower():
     assert path_pixels(graph, best)[-1] == pytest.approx([100, 600])
 
 
+def test_a_lateral_leaving_20_degrees_off_does_not_win_by_running_three_times_as_far():
+    # The primary goes on 5 degrees from the root's course for 50 px; a lateral of
+    # the same width leaves 25 degrees off and runs 160 px (issue 14's long laterals).
+    graph = RootGraph(window=15)
+    top, fork = graph.add_node((100, 0)), graph.add_node((100, 100))
+    a, b = math.radians(5), math.radians(25)
+    tip = graph.add_node((100 + 50 * math.sin(a), 100 + 50 * math.cos(a)))
+    lateral = graph.add_node((100 + 160 * math.sin(b), 100 + 160 * math.cos(b)))
+    for u, v in ((top, fork), (fork, tip), (fork, lateral)):
+        _add(graph, u, v)
+
+    assert candidate_paths(graph, top)[0].end == tip
+    # The first setting, sigma 25 degrees, took the lateral.
+    assert candidate_paths(graph, top, turn_sigma_deg=25.0)[0].end == lateral
+
+
 def test_blocked_branches_and_nodes_stop_the_search():
     graph = RootGraph(window=15)
     top, fork, tip, other = (graph.add_node(p) for p in [(0, 0), (0, 100), (0, 200), (50, 180)])
