@@ -12,11 +12,19 @@ from visionkit.landmarks.gaps import bridge_gaps
 from visionkit.landmarks.graph import RootGraph
 
 
-def _piece(graph, a, b):
-    u, v = graph.add_node(a), graph.add_node(b)
-    n = int(math.dist(a, b)) + 1
-    graph.add_branch(u, v, np.linspace(a, b, n), np.full(n, 3.0))
+def _polyline(graph, points):
+    """One piece along ``points`` (pixel steps), its two end nodes."""
+    pixels = np.concatenate(
+        [np.linspace(a, b, int(math.dist(a, b)) + 1)[:-1] for a, b in itertools.pairwise(points)]
+        + [np.array([points[-1]], float)]
+    )
+    u, v = graph.add_node(points[0]), graph.add_node(points[-1])
+    graph.add_branch(u, v, pixels, np.full(len(pixels), 3.0))
     return u, v
+
+
+def _piece(graph, a, b):
+    return _polyline(graph, [a, b])
 
 
 def _bridges(graph):
@@ -85,17 +93,6 @@ def test_nothing_to_bridge_without_ends():
     graph = RootGraph()
 
     assert bridge_gaps(graph, max_gap_px=30) == 0
-
-
-def _polyline(graph, points):
-    """One piece along ``points`` (pixel steps), its two end nodes."""
-    pixels = np.concatenate(
-        [np.linspace(a, b, int(math.dist(a, b)) + 1)[:-1] for a, b in itertools.pairwise(points)]
-        + [np.array([points[-1]], float)]
-    )
-    u, v = graph.add_node(points[0]), graph.add_node(points[-1])
-    graph.add_branch(u, v, pixels, np.full(len(pixels), 2.0))
-    return u, v
 
 
 def test_a_tip_beside_a_lateral_just_joined_to_its_root_is_not_tied_onto_it():

@@ -6,7 +6,7 @@ exported once per weights into ``$VISIONKIT_CACHE/onnx`` (and, for
 sha256. Nothing else ever removes them, so a machine that serves one model
 after another (a portal worker through automated retraining, a lab that
 fine-tunes often) collects one float and one 8-bit graph per model version:
-about 15 MiB each for the default architecture.
+about 15 MiB a version for the default architecture.
 
 :func:`entries` lists the files and what each is; :func:`prune` removes the
 ones nothing will read again:
@@ -159,17 +159,15 @@ def prune(
     if unused_days is not None and unused_days < 0:
         raise ValueError(f"unused_days must be >= 0, got {unused_days}")
     clock = time.time() if now is None else now
-    doomed = [
-        entry
-        for entry in entries(folder)
-        if (entry.kind == "partial" and clock - entry.used > PARTIAL_AGE_S)
-        or (entry.kind != "partial" and (everything or entry.kind == "stale"))
-        or (
-            entry.kind != "partial"
-            and unused_days is not None
-            and clock - entry.used > unused_days * 86400.0
-        )
-    ]
+
+    def goes(entry: CacheEntry) -> bool:
+        age = clock - entry.used
+        if entry.kind == "partial":
+            return age > PARTIAL_AGE_S
+        unused = unused_days is not None and age > unused_days * 86400.0
+        return everything or entry.kind == "stale" or unused
+
+    doomed = [entry for entry in entries(folder) if goes(entry)]
     if dry_run:
         return doomed
     removed = []

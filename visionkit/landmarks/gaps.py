@@ -166,7 +166,7 @@ def bridge_gaps(
         else:
             b, k = index[target]
             end = _end_within(graph, b, k, slack_px)
-            if end is not None and end != u and end in end_of and end_of[end] not in used:
+            if end is not None and end != u and end_of[end] not in used:  # degree 1: one of ends
                 v = end  # cutting there would leave a spur of a pixel or two
                 used.add(end_of[end])
             else:
